@@ -1,0 +1,268 @@
+// InitializeSecurityContextW, AcceptSecurityContext, CompleteAuthToken, QueryContextAttributesW.
+#include "common.h"
+
+namespace sspi {
+
+namespace {
+
+// Shared by ISC and ASC: holds the handles for the duration of the call (referenced, so the garbage
+// collector keeps them; marked in use, so dispose() waits), the buffers, and the results.
+class ContextCall : public SspiCall {
+ public:
+  void Finish() override {
+    if (ctx_ != nullptr) {
+      // The first call creates the context; it exists only if the call did not fail.
+      if (first_ && !FAILED(status_)) ctx_->Adopt(newHandle_);
+      ctx_->EndUse();
+      ctx_ = nullptr;
+    }
+    if (cred_ != nullptr) {
+      cred_->ReleaseUse();
+      cred_ = nullptr;
+    }
+    ctxRef_.Reset();
+    credRef_.Reset();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("status", StatusValue(env, status_));
+    result.Set("contextAttr", Napi::Number::New(env, attr_));
+    result.Set("expiry", TimeStampValue(env, expiry_));
+    result.Set("output", output_.Collect(env, true));
+    // Input buffers come back as type + size only: SECBUFFER_EXTRA and SECBUFFER_MISSING report
+    // their counts there, even when the status is SEC_E_INCOMPLETE_MESSAGE.
+    result.Set("input", input_.Collect(env, false));
+    return result;
+  }
+
+ protected:
+  // Takes the handles last, after every argument parsed, so a TypeError leaves nothing marked busy.
+  void TakeHandles(Napi::Env env, const Napi::Value& cred, const Napi::Value& ctx, const char* fn, bool credRequired) {
+    CredHandleWrap* c = nullptr;
+    if (credRequired || !(cred.IsNull() || cred.IsUndefined())) c = CredHandleWrap::From(cred, "credential");
+    CtxtHandleWrap* x = CtxtHandleWrap::From(ctx, "context");
+    x->CheckUsable(env, fn);
+    if (c != nullptr) {
+      credRef_ = Napi::Persistent(cred.As<Napi::Object>());
+      c->AddUse();
+      cred_ = c;
+    }
+    ctxRef_ = Napi::Persistent(ctx.As<Napi::Object>());
+    x->BeginUse();
+    ctx_ = x;
+    first_ = !x->valid();
+    SecInvalidateHandle(&newHandle_);
+  }
+
+  PCredHandle credPtr() { return cred_ ? cred_->handle() : nullptr; }
+  PCtxtHandle ctxIn() { return first_ ? nullptr : ctx_->handle(); }
+  PCtxtHandle ctxOut() { return first_ ? &newHandle_ : ctx_->handle(); }
+  PSecBufferDesc inputPtr() { return input_.empty() ? nullptr : input_.desc(); }
+
+  CredHandleWrap* cred_ = nullptr;
+  CtxtHandleWrap* ctx_ = nullptr;
+  Napi::ObjectReference credRef_, ctxRef_;
+  bool first_ = false;
+  CtxtHandle newHandle_{};
+  BufferDesc input_, output_;
+  uint32_t req_ = 0, dataRep_ = 0;
+  SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
+  unsigned long attr_ = 0;
+  TimeStamp expiry_{};
+};
+
+// initializeSecurityContext(credential: CredHandle|null, context: CtxtHandle, targetName: string|null,
+//                           fContextReq, TargetDataRep, input: SecBuffer[]|null, output: OutputSpec[],
+//                           async) -> { status, contextAttr, expiry, output, input }
+class InitializeCall : public ContextCall {
+ public:
+  explicit InitializeCall(const Napi::CallbackInfo& info) {
+    hasTarget_ = ToWideOptional(info[2], "targetName", &target_);
+    req_ = ToUint32(info[3], "fContextReq");
+    dataRep_ = ToUint32(info[4], "TargetDataRep");
+    if (!info[5].IsNull() && !info[5].IsUndefined()) input_.ParseInput(info[5], "input");
+    output_.ParseOutput(info[6], "output");
+    TakeHandles(info.Env(), info[0], info[1], "InitializeSecurityContext", false);
+  }
+
+  void Execute() override {
+    status_ = InitializeSecurityContextW(credPtr(), ctxIn(), hasTarget_ ? &target_[0] : nullptr, req_, 0, dataRep_,
+                                         inputPtr(), 0, ctxOut(), output_.desc(), &attr_, &expiry_);
+  }
+
+ private:
+  std::wstring target_;
+  bool hasTarget_ = false;
+};
+
+// acceptSecurityContext(credential: CredHandle, context: CtxtHandle, input: SecBuffer[]|null,
+//                       fContextReq, TargetDataRep, output: OutputSpec[], async)
+//   -> { status, contextAttr, expiry, output, input }
+class AcceptCall : public ContextCall {
+ public:
+  explicit AcceptCall(const Napi::CallbackInfo& info) {
+    if (!info[2].IsNull() && !info[2].IsUndefined()) input_.ParseInput(info[2], "input");
+    req_ = ToUint32(info[3], "fContextReq");
+    dataRep_ = ToUint32(info[4], "TargetDataRep");
+    output_.ParseOutput(info[5], "output");
+    TakeHandles(info.Env(), info[0], info[1], "AcceptSecurityContext", true);
+  }
+
+  void Execute() override {
+    status_ = AcceptSecurityContext(credPtr(), ctxIn(), inputPtr(), req_, dataRep_, ctxOut(), output_.desc(), &attr_,
+                                    &expiry_);
+  }
+};
+
+Napi::Value Initialize(const Napi::CallbackInfo& info) {
+  bool async = info[7].ToBoolean();
+  return Dispatch(info.Env(), new InitializeCall(info), async);
+}
+
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  bool async = info[6].ToBoolean();
+  return Dispatch(info.Env(), new AcceptCall(info), async);
+}
+
+// completeAuthToken(context: CtxtHandle, token: SecBuffer[]) -> status
+// For SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE, with the output buffers just produced.
+Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CtxtHandleWrap* ctx = CtxtHandleWrap::From(info[0], "context");
+  BufferDesc token;
+  token.ParseInput(info[1], "token");
+  ctx->CheckUsable(env, "CompleteAuthToken");
+  return StatusValue(env, CompleteAuthToken(ctx->handle(), token.desc()));
+}
+
+// ---- QueryContextAttributesW ----
+
+Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p) {
+  Napi::Object o = Napi::Object::New(env);
+  if (p == nullptr) return env.Null();
+  o.Set("fCapabilities", Napi::Number::New(env, p->fCapabilities));
+  o.Set("wVersion", Napi::Number::New(env, p->wVersion));
+  o.Set("wRPCID", Napi::Number::New(env, p->wRPCID));
+  o.Set("cbMaxToken", Napi::Number::New(env, p->cbMaxToken));
+  o.Set("Name", FromWide(env, p->Name));
+  o.Set("Comment", FromWide(env, p->Comment));
+  return o;
+}
+
+// Copies a package-allocated string and frees it.
+Napi::Value TakeString(Napi::Env env, wchar_t* s) {
+  if (s == nullptr) return env.Null();
+  Napi::String v = FromWide(env, s);
+  FreeContextBuffer(s);
+  return v;
+}
+
+// queryContextAttributes(context: CtxtHandle, ulAttribute: number) -> { status, value? }
+// value is the attribute's structure with SSPI's field names; strings and SecPkgInfo the package
+// allocated are copied and released with FreeContextBuffer here.
+Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CtxtHandleWrap* ctx = CtxtHandleWrap::From(info[0], "context");
+  uint32_t attribute = ToUint32(info[1], "ulAttribute");
+  ctx->CheckUsable(env, "QueryContextAttributes");
+
+  union {
+    SecPkgContext_Sizes sizes;
+    SecPkgContext_NamesW names;
+    SecPkgContext_Lifespan lifespan;
+    SecPkgContext_StreamSizes streamSizes;
+    SecPkgContext_KeyInfoW keyInfo;
+    SecPkgContext_AuthorityW authority;
+    SecPkgContext_PackageInfoW packageInfo;
+    SecPkgContext_NegotiationInfoW negotiationInfo;
+    SecPkgContext_NativeNamesW nativeNames;
+    SecPkgContext_Flags flags;
+  } buf;
+  ZeroMemory(&buf, sizeof(buf));
+
+  switch (attribute) {
+    case SECPKG_ATTR_SIZES:
+    case SECPKG_ATTR_NAMES:
+    case SECPKG_ATTR_LIFESPAN:
+    case SECPKG_ATTR_STREAM_SIZES:
+    case SECPKG_ATTR_KEY_INFO:
+    case SECPKG_ATTR_AUTHORITY:
+    case SECPKG_ATTR_PACKAGE_INFO:
+    case SECPKG_ATTR_NEGOTIATION_INFO:
+    case SECPKG_ATTR_NATIVE_NAMES:
+    case SECPKG_ATTR_FLAGS:
+      break;
+    default:
+      throw Napi::RangeError::New(env, "QueryContextAttributes: attribute " + std::to_string(attribute) +
+                                           " is not supported by this binding");
+  }
+
+  SECURITY_STATUS status = QueryContextAttributesW(ctx->handle(), attribute, &buf);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("status", StatusValue(env, status));
+  if (status != SEC_E_OK) return result;
+
+  Napi::Object v = Napi::Object::New(env);
+  switch (attribute) {
+    case SECPKG_ATTR_SIZES:
+      v.Set("cbMaxToken", buf.sizes.cbMaxToken);
+      v.Set("cbMaxSignature", buf.sizes.cbMaxSignature);
+      v.Set("cbBlockSize", buf.sizes.cbBlockSize);
+      v.Set("cbSecurityTrailer", buf.sizes.cbSecurityTrailer);
+      break;
+    case SECPKG_ATTR_NAMES:
+      v.Set("sUserName", TakeString(env, buf.names.sUserName));
+      break;
+    case SECPKG_ATTR_LIFESPAN:
+      v.Set("tsStart", TimeStampValue(env, buf.lifespan.tsStart));
+      v.Set("tsExpiry", TimeStampValue(env, buf.lifespan.tsExpiry));
+      break;
+    case SECPKG_ATTR_STREAM_SIZES:
+      v.Set("cbHeader", buf.streamSizes.cbHeader);
+      v.Set("cbTrailer", buf.streamSizes.cbTrailer);
+      v.Set("cbMaximumMessage", buf.streamSizes.cbMaximumMessage);
+      v.Set("cBuffers", buf.streamSizes.cBuffers);
+      v.Set("cbBlockSize", buf.streamSizes.cbBlockSize);
+      break;
+    case SECPKG_ATTR_KEY_INFO:
+      v.Set("sSignatureAlgorithmName", TakeString(env, buf.keyInfo.sSignatureAlgorithmName));
+      v.Set("sEncryptAlgorithmName", TakeString(env, buf.keyInfo.sEncryptAlgorithmName));
+      v.Set("KeySize", buf.keyInfo.KeySize);
+      v.Set("SignatureAlgorithm", buf.keyInfo.SignatureAlgorithm);
+      v.Set("EncryptAlgorithm", buf.keyInfo.EncryptAlgorithm);
+      break;
+    case SECPKG_ATTR_AUTHORITY:
+      v.Set("sAuthorityName", TakeString(env, buf.authority.sAuthorityName));
+      break;
+    case SECPKG_ATTR_PACKAGE_INFO:
+      v.Set("PackageInfo", PackageInfoValue(env, buf.packageInfo.PackageInfo));
+      if (buf.packageInfo.PackageInfo) FreeContextBuffer(buf.packageInfo.PackageInfo);
+      break;
+    case SECPKG_ATTR_NEGOTIATION_INFO:
+      v.Set("PackageInfo", PackageInfoValue(env, buf.negotiationInfo.PackageInfo));
+      v.Set("NegotiationState", buf.negotiationInfo.NegotiationState);
+      if (buf.negotiationInfo.PackageInfo) FreeContextBuffer(buf.negotiationInfo.PackageInfo);
+      break;
+    case SECPKG_ATTR_NATIVE_NAMES:
+      v.Set("sClientName", TakeString(env, buf.nativeNames.sClientName));
+      v.Set("sServerName", TakeString(env, buf.nativeNames.sServerName));
+      break;
+    case SECPKG_ATTR_FLAGS:
+      v.Set("Flags", buf.flags.Flags);
+      break;
+  }
+  result.Set("value", v);
+  return result;
+}
+
+}  // namespace
+
+void InitContexts(Napi::Env env, Napi::Object exports) {
+  exports.Set("initializeSecurityContext", Napi::Function::New<Initialize>(env, "initializeSecurityContext"));
+  exports.Set("acceptSecurityContext", Napi::Function::New<Accept>(env, "acceptSecurityContext"));
+  exports.Set("completeAuthToken", Napi::Function::New<CompleteToken>(env, "completeAuthToken"));
+  exports.Set("queryContextAttributes", Napi::Function::New<QueryAttributes>(env, "queryContextAttributes"));
+}
+
+}  // namespace sspi

@@ -1,0 +1,88 @@
+// AcquireCredentialsHandleW.
+#include "common.h"
+
+namespace sspi {
+
+namespace {
+
+// acquireCredentialsHandle(principal: string|null, package: string, fCredentialUse: number,
+//                          authData: { user?, domain?, password?, packageList? } | null,
+//                          async: boolean)
+//   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
+//
+// authData becomes a SEC_WINNT_AUTH_IDENTITY_EXW (Unicode). The password is copied to native memory
+// and wiped as soon as the call returns; it is never echoed back or put in an error message.
+class AcquireCall : public SspiCall {
+ public:
+  explicit AcquireCall(const Napi::CallbackInfo& info) {
+    hasPrincipal_ = ToWideOptional(info[0], "principal", &principal_);
+    package_ = ToWide(info[1], "package");
+    use_ = ToUint32(info[2], "fCredentialUse");
+    Napi::Value auth = info[3];
+    if (!auth.IsUndefined() && !auth.IsNull()) {
+      if (!auth.IsObject()) throw Napi::TypeError::New(info.Env(), "authData must be an object { user, domain, password }");
+      Napi::Object o = auth.As<Napi::Object>();
+      hasUser_ = ToWideOptional(o.Get("user"), "authData.user", &user_);
+      hasDomain_ = ToWideOptional(o.Get("domain"), "authData.domain", &domain_);
+      hasPassword_ = ToWideOptional(o.Get("password"), "authData.password", &password_);
+      hasPackageList_ = ToWideOptional(o.Get("packageList"), "authData.packageList", &packageList_);
+      hasAuth_ = true;
+    }
+  }
+
+  ~AcquireCall() override { WipeSecret(&password_); }
+
+  void Execute() override {
+    SEC_WINNT_AUTH_IDENTITY_EXW id{};
+    if (hasAuth_) {
+      id.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
+      id.Length = sizeof(id);
+      id.User = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
+      id.UserLength = static_cast<unsigned long>(user_.size());
+      id.Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
+      id.DomainLength = static_cast<unsigned long>(domain_.size());
+      id.Password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
+      id.PasswordLength = static_cast<unsigned long>(password_.size());
+      id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+      id.PackageList = hasPackageList_ ? reinterpret_cast<unsigned short*>(&packageList_[0]) : nullptr;
+      id.PackageListLength = static_cast<unsigned long>(packageList_.size());
+    }
+    SecInvalidateHandle(&handle_);
+    status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_, nullptr,
+                                        hasAuth_ ? &id : nullptr, nullptr, nullptr, &handle_, &expiry_);
+    SecureZeroMemory(&id, sizeof(id));
+    WipeSecret(&password_);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("status", StatusValue(env, status_));
+    if (status_ == SEC_E_OK) {
+      result.Set("credential", CredHandleWrap::New(env, handle_));
+      result.Set("expiry", TimeStampValue(env, expiry_));
+    }
+    return result;
+  }
+
+ private:
+  std::wstring principal_, package_, user_, domain_, password_, packageList_;
+  bool hasPrincipal_ = false, hasAuth_ = false, hasUser_ = false, hasDomain_ = false, hasPassword_ = false,
+       hasPackageList_ = false;
+  unsigned long use_ = 0;
+  SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
+  CredHandle handle_{};
+  TimeStamp expiry_{};
+};
+
+Napi::Value Acquire(const Napi::CallbackInfo& info) {
+  bool async = info[4].ToBoolean();
+  return Dispatch(info.Env(), new AcquireCall(info), async);
+}
+
+}  // namespace
+
+void InitCredentials(Napi::Env env, Napi::Object exports) {
+  exports.Set("acquireCredentialsHandle", Napi::Function::New<Acquire>(env, "acquireCredentialsHandle"));
+}
+
+}  // namespace sspi
