@@ -1,0 +1,354 @@
+import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECURITY_DREP, SECURITY_STATUS } from './constants';
+import { Credentials } from './credentials';
+import { disposeSymbol } from './disposable';
+import { check, isSuccess, SspiError, statusName } from './errors';
+import { native, NativeContextResult, NativeCtxtHandle, SecBufferIn, SecBufferOut, SecBufferOutSpec, SecPkgInfo } from './native';
+import { timeStampToDate } from './time';
+
+/** What one handshake step produced. */
+export interface StepResult {
+  /** The SECURITY_STATUS, after CompleteAuthToken where the package asked for it. */
+  status: number;
+  /** Its name: 'SEC_E_OK', 'SEC_I_CONTINUE_NEEDED', ... */
+  code: string;
+  /** The output token to send to the peer, if the package produced one. */
+  token: Buffer | undefined;
+  /** True when the context is established (SEC_E_OK) on this side. */
+  complete: boolean;
+  /** pfContextAttr: ISC_RET_* (client) or ASC_RET_* (server) bits. Some packages report 0 until complete. */
+  contextAttr: number;
+}
+
+/** SecPkgContext_Sizes (bytes). */
+export interface SecPkgContextSizes {
+  cbMaxToken: number;
+  cbMaxSignature: number;
+  cbBlockSize: number;
+  cbSecurityTrailer: number;
+}
+
+/** SecPkgContext_NegotiationInfoW: the package Negotiate chose, and the negotiation state. */
+export interface SecPkgContextNegotiationInfo {
+  PackageInfo: SecPkgInfo | null;
+  /** SECPKG_NEGOTIATION_* */
+  NegotiationState: number;
+}
+
+/** SecPkgContext_KeyInfoW. */
+export interface SecPkgContextKeyInfo {
+  sSignatureAlgorithmName: string | null;
+  sEncryptAlgorithmName: string | null;
+  KeySize: number;
+  SignatureAlgorithm: number;
+  EncryptAlgorithm: number;
+}
+
+/** SecPkgContext_Lifespan: TimeStamps (100-ns intervals since 1601-01-01). */
+export interface SecPkgContextLifespan {
+  tsStart: bigint;
+  tsExpiry: bigint;
+}
+
+/** SecPkgContext_NativeNamesW. */
+export interface SecPkgContextNativeNames {
+  sClientName: string | null;
+  sServerName: string | null;
+}
+
+/** SecPkgContext_StreamSizes (bytes). */
+export interface SecPkgContextStreamSizes {
+  cbHeader: number;
+  cbTrailer: number;
+  cbMaximumMessage: number;
+  cBuffers: number;
+  cbBlockSize: number;
+}
+
+/** The structure each SECPKG_ATTR_* query returns (only those this binding supports so far). */
+export interface ContextAttributeMap {
+  [SECPKG_ATTR.SIZES]: SecPkgContextSizes;
+  [SECPKG_ATTR.NAMES]: { sUserName: string | null };
+  [SECPKG_ATTR.LIFESPAN]: SecPkgContextLifespan;
+  [SECPKG_ATTR.STREAM_SIZES]: SecPkgContextStreamSizes;
+  [SECPKG_ATTR.KEY_INFO]: SecPkgContextKeyInfo;
+  [SECPKG_ATTR.AUTHORITY]: { sAuthorityName: string | null };
+  [SECPKG_ATTR.PACKAGE_INFO]: { PackageInfo: SecPkgInfo | null };
+  [SECPKG_ATTR.NEGOTIATION_INFO]: SecPkgContextNegotiationInfo;
+  [SECPKG_ATTR.NATIVE_NAMES]: SecPkgContextNativeNames;
+  [SECPKG_ATTR.FLAGS]: { Flags: number };
+}
+
+export type SupportedContextAttribute = keyof ContextAttributeMap;
+
+interface ContextCommon {
+  /** TargetDataRep; SECURITY_DREP.NATIVE (default) or NETWORK. */
+  targetDataRep?: SECURITY_DREP;
+  /**
+   * Let the package allocate output tokens (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY; the
+   * addon copies and FreeContextBuffer()s them). Default false: the addon supplies a buffer of the
+   * package's cbMaxToken bytes, which every package accepts.
+   */
+  allocateMemory?: boolean;
+}
+
+/** Options of {@link ClientContext}. */
+export interface ClientContextOptions extends ContextCommon {
+  /**
+   * pszTargetName: the service principal name, e.g. 'HTTP/www.example.com'. Required for Kerberos
+   * and for Negotiate to choose Kerberos; NTLM ignores it.
+   */
+  targetName?: string;
+  /** fContextReq (ISC_REQ_* bits). Default {@link DEFAULT_ISC_REQ}. */
+  contextReq?: number;
+}
+
+/** Options of {@link ServerContext}. */
+export interface ServerContextOptions extends ContextCommon {
+  /** fContextReq (ASC_REQ_* bits). Default {@link DEFAULT_ASC_REQ}. */
+  contextReq?: number;
+}
+
+/** Default client request: mutual authentication, replay and sequence detection, integrity, confidentiality. */
+export const DEFAULT_ISC_REQ =
+  ISC_REQ.MUTUAL_AUTH | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.INTEGRITY | ISC_REQ.CONNECTION;
+
+/** Default server request: replay and sequence detection, integrity, confidentiality, connection semantics. */
+export const DEFAULT_ASC_REQ =
+  ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.CONNECTION;
+
+const ALLOCATE_MEMORY = ISC_REQ.ALLOCATE_MEMORY; // == ASC_REQ.ALLOCATE_MEMORY (0x100)
+
+function checkToken(token: unknown): Uint8Array | undefined {
+  if (token === undefined || token === null) return undefined;
+  if (!(token instanceof Uint8Array)) throw new TypeError('token must be a Buffer or Uint8Array');
+  return token;
+}
+
+/**
+ * A security context (CtxtHandle) being established or established: the common part of
+ * {@link ClientContext} and {@link ServerContext}.
+ *
+ * One call at a time: a second step() while one is pending throws. Free with
+ * {@link SecurityContext.dispose} or `using`; the finalizer calls DeleteSecurityContext otherwise.
+ */
+export abstract class SecurityContext {
+  /** The native CtxtHandle; empty until the first step creates the context. */
+  readonly handle: NativeCtxtHandle;
+  /** The credentials the context was created with. */
+  readonly credentials: Credentials;
+  /** True once a step returned SEC_E_OK. */
+  complete = false;
+  /** pfContextAttr of the last step. */
+  contextAttr = 0;
+  /** ptsExpiry of the last step (100-ns intervals since 1601-01-01). */
+  expiryTimeStamp = 0n;
+  protected readonly contextReq: number;
+  protected readonly targetDataRep: number;
+  private readonly fn: string;
+
+  protected constructor(credentials: Credentials, fn: string, contextReq: number, options: ContextCommon) {
+    if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
+    if (typeof contextReq !== 'number') throw new TypeError('contextReq must be a number of flag bits');
+    this.credentials = credentials;
+    this.fn = fn;
+    this.contextReq = options.allocateMemory ? contextReq | ALLOCATE_MEMORY : contextReq;
+    this.targetDataRep = options.targetDataRep ?? SECURITY_DREP.NATIVE;
+    this.handle = new (native().CtxtHandle)();
+  }
+
+  /** The package name the credentials were acquired for. */
+  get package(): string {
+    return this.credentials.package;
+  }
+
+  /** ptsExpiry as a Date, or null for "never" / not reported. */
+  get expiry(): Date | null {
+    return timeStampToDate(this.expiryTimeStamp);
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  private disposedFlag = false;
+
+  /** The SSPI call itself: a promise when `async`, the result otherwise. */
+  protected abstract invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult>;
+
+  private prepare(token: unknown): [SecBufferIn[] | null, SecBufferOutSpec[]] {
+    if (this.disposedFlag) throw new Error(`${this.fn}: the context has been disposed`);
+    if (this.complete) throw new Error(`${this.fn}: the context is already established; nothing more to exchange`);
+    const bytes = checkToken(token);
+    const input = bytes ? [{ type: SECBUFFER.TOKEN, buffer: bytes }] : null;
+    const size = this.contextReq & ALLOCATE_MEMORY ? 0 : this.credentials.maxTokenSize;
+    return [input, [{ type: SECBUFFER.TOKEN, size }]];
+  }
+
+  private finish(r: NativeContextResult): StepResult {
+    let status = r.status >>> 0;
+    const tokenBuffers = r.output.filter((b) => (b.type & 0x0fffffff) === SECBUFFER.TOKEN);
+    if (status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED || status === SECURITY_STATUS.SEC_I_COMPLETE_AND_CONTINUE) {
+      // The package wants CompleteAuthToken on the output token before it is sent (DCE-style / Digest).
+      const buffers = tokenBuffers.map((b) => ({ type: b.type, buffer: b.buffer ?? Buffer.alloc(0) }));
+      check(native().completeAuthToken(this.handle, buffers), 'CompleteAuthToken', { package: this.package });
+      status = status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED ? SECURITY_STATUS.SEC_E_OK : SECURITY_STATUS.SEC_I_CONTINUE_NEEDED;
+    }
+    if (!isSuccess(status)) {
+      throw stepError(status, this.fn, this.package, r.input);
+    }
+    this.contextAttr = r.contextAttr >>> 0;
+    this.expiryTimeStamp = r.expiry;
+    this.complete = status === SECURITY_STATUS.SEC_E_OK;
+    const out = tokenBuffers.find((b) => b.buffer && b.buffer.length > 0);
+    return { status, code: statusName(status), token: out?.buffer, complete: this.complete, contextAttr: this.contextAttr };
+  }
+
+  /**
+   * One handshake step, off the JavaScript thread: feeds the peer's token (none on a client's first
+   * step) and returns the token to send back.
+   *
+   * Calls InitializeSecurityContextW (client) or AcceptSecurityContext (server), then
+   * CompleteAuthToken when the package returns SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
+   * The output token is a new Buffer the caller owns; package memory is freed inside the call.
+   * @param token - the peer's token (bytes), or undefined.
+   * @throws TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
+   *   already complete, or busy with another call.
+   * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext'):
+   *   SEC_E_LOGON_DENIED (bad user or password), SEC_E_INVALID_TOKEN, SEC_E_TARGET_UNKNOWN
+   *   (no such SPN), SEC_E_NO_CREDENTIALS, SEC_E_WRONG_PRINCIPAL, SEC_E_TIME_SKEW,
+   *   SEC_E_INTERNAL_ERROR, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_INCOMPLETE_MESSAGE, ...
+   */
+  async step(token?: Uint8Array): Promise<StepResult> {
+    const [input, output] = this.prepare(token);
+    return this.finish(await this.invoke(input, output, true));
+  }
+
+  /** {@link SecurityContext.step} on the calling thread (blocks it while Kerberos talks to the KDC). */
+  stepSync(token?: Uint8Array): StepResult {
+    const [input, output] = this.prepare(token);
+    return this.finish(this.invoke(input, output, false) as NativeContextResult);
+  }
+
+  /**
+   * Queries one context attribute.
+   *
+   * Calls [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw);
+   * strings and structures the package allocates are copied and freed with FreeContextBuffer inside.
+   * @param attribute - a supported SECPKG_ATTR_* value; the result type follows it.
+   * @throws RangeError for an attribute this binding does not marshal yet.
+   * @throws SspiError (`function: 'QueryContextAttributes'`): SEC_E_INVALID_HANDLE before the first
+   *   step, SEC_E_UNSUPPORTED_FUNCTION when the package does not provide the attribute.
+   */
+  queryAttribute<A extends SupportedContextAttribute>(attribute: A): ContextAttributeMap[A] {
+    if (this.disposedFlag) throw new Error('QueryContextAttributes: the context has been disposed');
+    const r = native().queryContextAttributes(this.handle, attribute);
+    check(r.status, 'QueryContextAttributes', { package: this.package, detail: `querying SECPKG_ATTR_${SECPKG_ATTR[attribute]}` });
+    return r.value as unknown as ContextAttributeMap[A];
+  }
+
+  /** SECPKG_ATTR_SIZES: cbMaxToken, cbMaxSignature, cbBlockSize, cbSecurityTrailer (bytes). */
+  sizes(): SecPkgContextSizes {
+    return this.queryAttribute(SECPKG_ATTR.SIZES);
+  }
+
+  /**
+   * SECPKG_ATTR_NAMES: on a server, the authenticated client ('DOMAIN\\user'); on a client, the
+   * user the credentials belong to.
+   * @throws SspiError SEC_E_UNSUPPORTED_FUNCTION where the package cannot say (Wine's secur32 never can).
+   */
+  userName(): string {
+    return this.queryAttribute(SECPKG_ATTR.NAMES).sUserName ?? '';
+  }
+
+  /** SECPKG_ATTR_NEGOTIATION_INFO: for Negotiate, the package it chose ('Kerberos' or 'NTLM'). */
+  negotiationInfo(): SecPkgContextNegotiationInfo {
+    return this.queryAttribute(SECPKG_ATTR.NEGOTIATION_INFO);
+  }
+
+  /**
+   * Deletes the context ([DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)).
+   * Idempotent; during a pending step the delete happens when the step ends.
+   * @throws SspiError if DeleteSecurityContext fails (SEC_E_INVALID_HANDLE).
+   */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    const status = this.handle.delete();
+    if (status !== undefined) check(status, 'DeleteSecurityContext', { package: this.package });
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+}
+
+function stepError(status: number, fn: string, pkg: string, input: SecBufferOut[]): SspiError {
+  const err = new SspiError(status, fn, { package: pkg, detail: 'processing the security token' });
+  // On SEC_E_INCOMPLETE_MESSAGE, SSPI says in a SECBUFFER_MISSING how many more bytes it needs.
+  const missing = input.find((b) => (b.type & 0x0fffffff) === SECBUFFER.MISSING);
+  if (missing) Object.defineProperty(err, 'missingBytes', { value: missing.size, enumerable: true });
+  return err;
+}
+
+/**
+ * The client side of a handshake (InitializeSecurityContext).
+ *
+ * ```ts
+ * using cred = await Credentials.acquire({ package: 'Negotiate' });
+ * using client = new ClientContext(cred, { targetName: 'HTTP/www.example.com' });
+ * const first = await client.step();           // token for the server
+ * ```
+ */
+export class ClientContext extends SecurityContext {
+  /** pszTargetName, as given. */
+  readonly targetName: string | undefined;
+
+  /**
+   * @param credentials - outbound credentials ({@link Credentials.acquire} with use 'outbound' or 'both').
+   * @param options - target SPN, ISC_REQ_* flags, data representation, allocation mode.
+   * @throws TypeError for arguments of the wrong type.
+   */
+  constructor(credentials: Credentials, options: ClientContextOptions = {}) {
+    super(credentials, 'InitializeSecurityContext', options.contextReq ?? DEFAULT_ISC_REQ, options);
+    if (options.targetName !== undefined && typeof options.targetName !== 'string') {
+      throw new TypeError('targetName must be a string such as HTTP/host.example.com');
+    }
+    this.targetName = options.targetName;
+  }
+
+  protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
+    const n = native();
+    const target = this.targetName ?? null;
+    return async
+      ? n.initializeSecurityContext(this.credentials.handle, this.handle, target, this.contextReq, this.targetDataRep, input, output, true)
+      : n.initializeSecurityContext(this.credentials.handle, this.handle, target, this.contextReq, this.targetDataRep, input, output, false);
+  }
+}
+
+/**
+ * The server side of a handshake (AcceptSecurityContext).
+ *
+ * ```ts
+ * using cred = await Credentials.acquire({ package: 'Negotiate', use: 'inbound' });
+ * using server = new ServerContext(cred);
+ * const r = await server.step(clientToken);    // r.token goes back to the client
+ * ```
+ */
+export class ServerContext extends SecurityContext {
+  /**
+   * @param credentials - inbound credentials ({@link Credentials.acquire} with use 'inbound' or 'both').
+   * @param options - ASC_REQ_* flags, data representation, allocation mode.
+   * @throws TypeError for arguments of the wrong type.
+   */
+  constructor(credentials: Credentials, options: ServerContextOptions = {}) {
+    super(credentials, 'AcceptSecurityContext', options.contextReq ?? DEFAULT_ASC_REQ, options);
+  }
+
+  protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
+    const n = native();
+    return async
+      ? n.acceptSecurityContext(this.credentials.handle, this.handle, input, this.contextReq, this.targetDataRep, output, true)
+      : n.acceptSecurityContext(this.credentials.handle, this.handle, input, this.contextReq, this.targetDataRep, output, false);
+  }
+}

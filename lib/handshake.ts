@@ -1,0 +1,82 @@
+import { ClientContext, SecurityContext, ServerContext, StepResult } from './context';
+
+/** Outcome of {@link handshake}: the last step of each side and the number of tokens exchanged. */
+export interface HandshakeResult {
+  client: StepResult;
+  server: StepResult;
+  /** Tokens that crossed between the two sides (NTLM: 3, Kerberos with mutual auth: 2). */
+  legs: number;
+}
+
+const MAX_LEGS = 16;
+
+/**
+ * Runs a whole handshake between a client and a server context in this process, each step off the
+ * JavaScript thread, until both sides are complete.
+ *
+ * Useful for tests and for checking credentials ("can this user log on?"). Neither context is
+ * disposed; the caller owns both.
+ * @throws Error if a side wants to continue without a token for the other, or after 16 legs.
+ * @rejects SspiError from either side's step (e.g. SEC_E_LOGON_DENIED from AcceptSecurityContext).
+ */
+export async function handshake(client: ClientContext, server: ServerContext): Promise<HandshakeResult> {
+  let c = await client.step();
+  let s: StepResult | undefined;
+  let legs = 0;
+  let toServer = c.token;
+  while (!(client.complete && server.complete)) {
+    if (legs >= MAX_LEGS) throw new Error(`handshake did not finish in ${MAX_LEGS} legs`);
+    if (!server.complete) {
+      if (!toServer) throw new Error(`handshake: the client (${c.code}) produced no token for the server`);
+      legs++;
+      s = await server.step(toServer);
+      toServer = undefined;
+      if (!client.complete) {
+        if (!s.token) throw new Error(`handshake: the server (${s.code}) produced no token for the client`);
+        legs++;
+        c = await client.step(s.token);
+        toServer = c.token;
+      }
+    } else if (!client.complete) {
+      throw new Error('handshake: the server is complete but the client is not, and has no token to process');
+    }
+  }
+  if (!s) throw new Error('handshake: the client completed without talking to the server');
+  return { client: c, server: s, legs };
+}
+
+/**
+ * Sends a token to the peer and returns the peer's answer (undefined if it sent none).
+ * `final` is true for a token produced by the step that completed this side (NTLM's AUTHENTICATE
+ * message, Kerberos' AP-REP): it must still reach the peer, but no answer is needed.
+ */
+export type TokenExchange = (token: Buffer, final: boolean) => Promise<Buffer | undefined>;
+
+/**
+ * Drives one side of a handshake whose tokens travel over some transport (HTTP headers, a socket),
+ * until this side is complete.
+ *
+ * ```ts
+ * const result = await runHandshake(client, async (token) => sendToServerAndGetReply(token));
+ * ```
+ * @param context - a fresh {@link ClientContext}, or a {@link ServerContext} with `initialToken`.
+ * @param exchange - delivers a token and resolves with the peer's reply.
+ * @param initialToken - the peer's first token (servers: the client's first message).
+ * @returns the step that completed the context.
+ * @throws Error when the peer stops answering before completion or after 16 legs.
+ * @rejects SspiError from a step; whatever `exchange` rejects with.
+ */
+export async function runHandshake(context: SecurityContext, exchange: TokenExchange, initialToken?: Uint8Array): Promise<StepResult> {
+  let input: Uint8Array | undefined = initialToken;
+  for (let legs = 0; legs < MAX_LEGS; legs++) {
+    const r = await context.step(input);
+    if (r.complete) {
+      if (r.token) await exchange(r.token, true);
+      return r;
+    }
+    if (!r.token) throw new Error(`runHandshake: ${r.code} without a token to send`);
+    input = await exchange(r.token, false);
+    if (!input) throw new Error('runHandshake: the peer sent no token but this side is not complete');
+  }
+  throw new Error(`runHandshake did not finish in ${MAX_LEGS} legs`);
+}

@@ -1,0 +1,30 @@
+/**
+ * sspi: Windows SSPI (Secur32.dll) for Node.js.
+ *
+ * - {@link Credentials}: AcquireCredentialsHandle / FreeCredentialsHandle.
+ * - {@link ClientContext} / {@link ServerContext}: InitializeSecurityContext / AcceptSecurityContext
+ *   steps, QueryContextAttributes, DeleteSecurityContext.
+ * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
+ * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
+ * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function.
+ * @packageDocumentation
+ */
+export * from './constants';
+export { SspiError, statusName, isSuccess } from './errors';
+export { enumerateSecurityPackages, querySecurityPackageInfo } from './packages';
+export type { SecPkgInfo } from './packages';
+export { Credentials } from './credentials';
+export type { AcquireCredentialsOptions, AuthIdentity, CredentialUse } from './credentials';
+export {
+  SecurityContext, ClientContext, ServerContext, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ,
+} from './context';
+export type {
+  StepResult, ClientContextOptions, ServerContextOptions, ContextAttributeMap, SupportedContextAttribute,
+  SecPkgContextSizes, SecPkgContextNegotiationInfo, SecPkgContextKeyInfo, SecPkgContextLifespan,
+  SecPkgContextNativeNames, SecPkgContextStreamSizes,
+} from './context';
+export { handshake, runHandshake } from './handshake';
+export type { HandshakeResult, TokenExchange } from './handshake';
+export { timeStampToDate } from './time';
+export { IntegratedAuthenticator } from './http/server';
+export type { IntegratedAuthOptions, AuthenticatedIdentity } from './http/server';
