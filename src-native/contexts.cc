@@ -133,6 +133,7 @@ Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
   BufferDesc token;
   token.ParseInput(info[1], "token");
   ctx->CheckUsable(env, "CompleteAuthToken");
+  if (!ctx->valid()) return StatusValue(env, SEC_E_INVALID_HANDLE);
   return StatusValue(env, CompleteAuthToken(ctx->handle(), token.desc()));
 }
 
@@ -198,7 +199,10 @@ Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
                                            " is not supported by this binding");
   }
 
-  SECURITY_STATUS status = QueryContextAttributesW(ctx->handle(), attribute, &buf);
+  // A context no ISC/ASC call has created yet holds no handle at all: answer as SSPI documents for an
+  // invalid handle rather than hand SecInvalidateHandle's placeholder to the package.
+  SECURITY_STATUS status =
+      ctx->valid() ? QueryContextAttributesW(ctx->handle(), attribute, &buf) : SEC_E_INVALID_HANDLE;
   Napi::Object result = Napi::Object::New(env);
   result.Set("status", StatusValue(env, status));
   if (status != SEC_E_OK) return result;

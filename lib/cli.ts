@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * The `sspi` command.
+ *
+ *   sspi serve [--host 127.0.0.1] [--port 8080] [--schemes Negotiate,NTLM] [--persist]
+ *       An HTTP server that authenticates every request with integrated Windows authentication
+ *       (RFC 4559 Negotiate, NTLM) and answers with the identity as JSON.
+ *   sspi packages [--json]
+ *       The security packages secur32 offers.
+ */
+import * as http from 'node:http';
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { AuthEvent, HttpAuthScheme, IntegratedAuthenticator } from './http/server';
+import { native } from './native';
+import { enumerateSecurityPackages } from './packages';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0-65535');
+  return n;
+}
+
+function schemes(value: string): HttpAuthScheme[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const known: Record<string, HttpAuthScheme> = { negotiate: 'Negotiate', ntlm: 'NTLM' };
+  const out = list.map((s) => known[s.toLowerCase()]);
+  if (out.length === 0 || out.some((s) => !s)) throw new InvalidArgumentError('a comma-separated list of Negotiate, NTLM');
+  return out;
+}
+
+function describeEvent(e: AuthEvent): string {
+  const from = e.remoteAddress ? ` from ${e.remoteAddress}` : '';
+  switch (e.type) {
+    case 'challenge':
+      return `401 challenge${from}`;
+    case 'continue':
+      return `401 ${e.scheme} handshake continues${from}`;
+    case 'rejected':
+      return `401 rejected${from}: ${e.reason}`;
+    case 'authenticated': {
+      const id = e.identity!;
+      const user = id.user ?? `(not reported by secur32: ${id.userNotReported?.code})`;
+      return `authenticated${from}: scheme=${id.scheme} package=${id.package ?? '?'} user=${user}`;
+    }
+  }
+}
+
+export function secur32Name(): string {
+  const wine = native().hostInfo().wine;
+  return wine ? `Wine ${wine} secur32` : 'Microsoft secur32';
+}
+
+async function serve(opts: { host: string; port: number; schemes: HttpAuthScheme[]; persist: boolean }): Promise<void> {
+  const auth = new IntegratedAuthenticator({
+    schemes: opts.schemes,
+    persistOnConnection: opts.persist,
+    onEvent: (e) => console.log(`sspi serve: ${describeEvent(e)}`),
+  });
+  const server = http.createServer((req, res) => {
+    auth.authenticate(req, res).then((id) => {
+      if (!id) return;
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(`${JSON.stringify({
+        authenticated: true,
+        scheme: id.scheme,
+        package: id.package,
+        user: id.user,
+        userNotReported: id.userNotReported?.code ?? null,
+      })}\n`);
+    }, (err: unknown) => {
+      console.error(`sspi serve: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end('500 Internal Server Error\n');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const address = server.address();
+  const where = typeof address === 'object' && address ? `http://${opts.host}:${address.port}/` : String(address);
+  console.log(`sspi serve: listening on ${where} (schemes: ${opts.schemes.join(', ')}; ${secur32Name()})`);
+  const stop = (): void => {
+    server.close();
+    server.closeAllConnections();
+    void auth.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+function packages(opts: { json: boolean }): void {
+  const list = enumerateSecurityPackages();
+  if (opts.json) {
+    console.log(JSON.stringify(list, null, 2));
+    return;
+  }
+  for (const p of list) console.log(`${p.Name.padEnd(46)} cbMaxToken ${String(p.cbMaxToken).padStart(6)}  ${p.Comment}`);
+}
+
+export function main(argv: string[]): Promise<unknown> {
+  const program = new Command('sspi').description('Windows SSPI from Node.js').showHelpAfterError();
+  program.command('serve')
+    .description('HTTP server with integrated Windows authentication (Negotiate / NTLM)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'TCP port (0: any free port)').default(8080).argParser(port))
+    .addOption(new Option('--schemes <list>', 'schemes to offer, in order').default(['Negotiate', 'NTLM'], 'Negotiate,NTLM').argParser(schemes))
+    .option('--persist', 'keep a connection authenticated after one handshake (NTLM clients expect it)', false)
+    .action(serve);
+  program.command('packages')
+    .description('list the security packages (EnumerateSecurityPackages)')
+    .option('--json', 'print JSON', false)
+    .action(packages);
+  return program.parseAsync(argv);
+}
+
+if (require.main === module) {
+  main(process.argv).catch((err: unknown) => {
+    console.error(`sspi: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,122 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+import { testBed } from '../support/env';
+import { RunningServer, startServer } from './server';
+
+const run = promisify(execFile);
+const PORT = Number(process.env.SSPI_E2E_PORT ?? 18080);
+const GSSAPI_CLIENT = path.resolve(__dirname, '..', '..', '..', 'test', 'e2e', 'gssapi_client.py');
+
+interface CurlResult {
+  status: number;
+  headers: string;
+  body: string;
+}
+
+// The integrated-auth server runs in Windows node.exe under Wine; real Linux clients talk to it
+// over loopback: curl (GSSAPI / NTLM) and MIT GSSAPI from Python.
+describe('HTTP integrated authentication, end to end', function () {
+  const bed = testBed();
+  const url = `http://${bed.host}:${PORT}/`;
+  let server: RunningServer;
+
+  async function curl(args: string[]): Promise<CurlResult> {
+    // --resolve: the SPN names the service host (HTTP/www.sspi.test), which lives on 127.0.0.1.
+    const { stdout } = await run('curl', ['-sS', '--resolve', `${bed.host}:${PORT}:127.0.0.1`, '-D', '-',
+      '-o', '/dev/stdout', '-w', '\n%{http_code}', ...args, url], { env: process.env, timeout: 60_000 });
+    const lines = stdout.trimEnd().split('\n');
+    const status = Number(lines.pop());
+    const text = lines.join('\n');
+    const split = text.lastIndexOf('\r\n\r\n');
+    return { status, headers: text.slice(0, split), body: text.slice(split + 4) };
+  }
+
+  function finalHeaders(r: CurlResult): string {
+    // curl -D prints every response of the handshake; the last block belongs to the final one.
+    const blocks = r.headers.split(/\r\n\r\n/);
+    return blocks[blocks.length - 1];
+  }
+
+  before(async () => {
+    server = await startServer(PORT);
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('no Authorization header: 401 with WWW-Authenticate: Negotiate (and NTLM)', async () => {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: PORT, path: '/' }, resolve).on('error', reject);
+    });
+    res.resume();
+    assert.equal(res.statusCode, 401);
+    const challenges = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
+    assert.deepEqual(challenges, ['Negotiate', 'NTLM']);
+  });
+
+  it('curl --negotiate with a Kerberos ticket gets 200, and the mutual-auth token', async () => {
+    const r = await curl(['--negotiate', '-u', ':']);
+    assert.equal(r.status, 200, r.headers + r.body);
+    const body = JSON.parse(r.body);
+    assert.equal(body.authenticated, true);
+    assert.equal(body.scheme, 'Negotiate');
+    assert.equal(body.package, 'Kerberos');
+    assert.match(finalHeaders(r), /^WWW-Authenticate: Negotiate [A-Za-z0-9+/]+=*\r?$/m);
+  });
+
+  it(`curl --ntlm with the domain user's password gets 200`, async () => {
+    const user = bed.users[0];
+    const r = await curl(['--ntlm', '-u', `${bed.domain}\\${user.name}:${user.password}`]);
+    assert.equal(r.status, 200, r.headers + r.body);
+    const body = JSON.parse(r.body);
+    assert.equal(body.scheme, 'NTLM');
+    assert.equal(body.package, 'NTLM');
+  });
+
+  it('curl --ntlm with a wrong password gets 401', async () => {
+    const r = await curl(['--ntlm', '-u', `${bed.domain}\\${bed.users[0].name}:wrong-password`]);
+    assert.equal(r.status, 401);
+    assert.match(finalHeaders(r), /^WWW-Authenticate: Negotiate\r?$/m);
+  });
+
+  it('MIT GSSAPI (SPNEGO) authenticates and verifies the server\'s mutual-auth token', async () => {
+    const { stdout } = await run('/usr/bin/python3', [GSSAPI_CLIENT, 'roundtrip', `HTTP@${bed.host}`, `http://127.0.0.1:${PORT}/`], { env: process.env });
+    const report = JSON.parse(stdout);
+    assert.equal(report.status, 200, stdout);
+    assert.equal(report.mutual, true);
+    assert.equal(report.complete, true);
+    assert.equal(JSON.parse(report.body).package, 'Kerberos');
+  });
+
+  it('a replayed SPNEGO token is refused (401) on a new connection', async () => {
+    const { stdout } = await run('/usr/bin/python3', [GSSAPI_CLIENT, 'token', `HTTP@${bed.host}`], { env: process.env });
+    const token = stdout.trim();
+    const send = (): Promise<number> => new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false, headers: { Authorization: `Negotiate ${token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(await send(), 200);
+    assert.equal(await send(), 401);
+  });
+
+  it('garbage and malformed Authorization headers get 401, and the server keeps serving', async () => {
+    for (const value of ['Negotiate AAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'Negotiate not*base64', 'NTLM TlRMTVNTUAADAAAA', 'Basic dXNlcjpwYXNz', 'Negotiate']) {
+      const status = await new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false, headers: { Authorization: value } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+      assert.equal(status, 401, value);
+    }
+    const r = await curl(['--negotiate', '-u', ':']);
+    assert.equal(r.status, 200);
+  });
+});

@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+
+import { ISC_REQ, SECBUFFER, SECPKG_ATTR } from '../../lib/constants';
+import { ClientContext, ServerContext } from '../../lib/context';
+import { Credentials } from '../../lib/credentials';
+import { SspiError } from '../../lib/errors';
+import { native } from '../../lib/native';
+
+// API misuse must give clear errors, never a crash. These need no domain: NTLM client credentials
+// for the current user and a first InitializeSecurityContext (NEGOTIATE_MESSAGE) work offline.
+describe('handles and misuse', () => {
+  const n = native();
+
+  it('a CredHandle cannot be constructed or forged from JavaScript', () => {
+    assert.throws(() => new n.CredHandle(), TypeError);
+    assert.throws(() => new (n.CredHandle as unknown as new (x: unknown) => unknown)({}), TypeError);
+    assert.throws(() => new (n.CtxtHandle as unknown as new (x: unknown) => unknown)(1), TypeError);
+  });
+
+  it('rejects objects that are not the expected handle type', () => {
+    const ctxt = new n.CtxtHandle();
+    const output = [{ type: SECBUFFER.TOKEN, size: 1904 }];
+    // A CtxtHandle, a look-alike with the right prototype, and a plain object, where a CredHandle goes.
+    const fake = Object.create(Object.getPrototypeOf(ctxt));
+    for (const bad of [ctxt, fake, {}, 'handle', 42]) {
+      assert.throws(() => n.acceptSecurityContext(bad as never, new n.CtxtHandle(), null, 0, 0x10, output, false), {
+        name: 'TypeError', message: 'credential must be a CredHandle',
+      });
+    }
+    const cred = Credentials.acquireSync({ package: 'NTLM' });
+    try {
+      assert.throws(() => n.initializeSecurityContext(cred.handle, cred.handle as never, null, 0, 0x10, null, output, false), {
+        name: 'TypeError', message: 'context must be a CtxtHandle',
+      });
+    } finally {
+      cred.dispose();
+    }
+  });
+
+  it('rejects malformed SecBuffer arrays with TypeError / RangeError', () => {
+    const cred = Credentials.acquireSync({ package: 'NTLM' });
+    try {
+      const isc = (input: unknown, output: unknown): unknown =>
+        n.initializeSecurityContext(cred.handle, new n.CtxtHandle(), null, 0, 0x10, input as never, output as never, false);
+      assert.throws(() => isc(null, 'x'), TypeError);
+      assert.throws(() => isc(null, [{ type: 'token', size: 10 }]), TypeError);
+      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: -1 }]), RangeError);
+      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: 1.5 }]), RangeError);
+      assert.throws(() => isc([{ type: SECBUFFER.TOKEN, buffer: 'abc' }], [{ type: SECBUFFER.TOKEN, size: 10 }]), TypeError);
+      assert.throws(() => isc([{ type: SECBUFFER.TOKEN, buffer: new Uint16Array(2) }], [{ type: SECBUFFER.TOKEN, size: 10 }]), TypeError);
+      assert.throws(() => isc(new Array(17).fill({ type: 0 }), [{ type: SECBUFFER.TOKEN, size: 10 }]), RangeError);
+      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: 2 ** 30 }]), RangeError);
+    } finally {
+      cred.dispose();
+    }
+  });
+
+  it('dispose() is idempotent and a disposed handle cannot be used', async () => {
+    const cred = Credentials.acquireSync({ package: 'NTLM' });
+    assert.equal(cred.disposed, false);
+    cred.dispose();
+    cred.dispose();
+    assert.equal(cred.disposed, true);
+    assert.throws(() => new ClientContext(cred).stepSync(), /has been freed/);
+    await assert.rejects(async () => new ServerContext(cred).step(Buffer.from('x')), /has been freed/);
+  });
+
+  it('Symbol.dispose frees credentials and contexts at the end of a scope', () => {
+    let cred: Credentials;
+    let client: ClientContext;
+    {
+      using c = Credentials.acquireSync({ package: 'NTLM' });
+      using x = new ClientContext(c);
+      x.stepSync();
+      assert.equal(x.handle.valid, true);
+      cred = c;
+      client = x;
+    }
+    assert.equal(cred.disposed, true);
+    assert.equal(client.disposed, true);
+    assert.equal(client.handle.valid, false);
+  });
+
+  it('a context takes one call at a time; a second step while one is pending throws', async () => {
+    using cred = await Credentials.acquire({ package: 'NTLM' });
+    using client = new ClientContext(cred);
+    const first = client.step();
+    assert.throws(() => client.stepSync(), /in use by a pending asynchronous call/);
+    const r = await first;
+    assert.equal(r.code, 'SEC_I_CONTINUE_NEEDED');
+    assert.ok(r.token && r.token.subarray(0, 8).toString('latin1') === 'NTLMSSP\0', 'an NTLM NEGOTIATE_MESSAGE');
+  });
+
+  it('dispose() during a pending step waits for it, then deletes the context', async () => {
+    const cred = await Credentials.acquire({ package: 'NTLM' });
+    const client = new ClientContext(cred);
+    const pending = client.step();
+    client.dispose();
+    cred.dispose();
+    const r = await pending; // the call still completes with its handles alive
+    assert.equal(r.code, 'SEC_I_CONTINUE_NEEDED');
+    assert.equal(client.handle.valid, false);
+    assert.equal(cred.handle.valid, false);
+  });
+
+  it('wrong JavaScript types are TypeErrors before any SSPI call', () => {
+    using cred = Credentials.acquireSync({ package: 'NTLM' });
+    assert.throws(() => new ClientContext(cred).stepSync('token' as never), TypeError);
+    assert.throws(() => new ClientContext({} as never), TypeError);
+    assert.throws(() => new ClientContext(cred, { targetName: 5 as never }), TypeError);
+    assert.throws(() => Credentials.acquireSync({ package: 'NTLM', identity: { user: 'a', password: 1 as never } }), TypeError);
+    assert.throws(() => Credentials.acquireSync({ package: 'NTLM', use: 'sideways' as never }), TypeError);
+  });
+
+  it('QueryContextAttributes before the first step is SEC_E_INVALID_HANDLE; unknown attributes are RangeErrors', () => {
+    using cred = Credentials.acquireSync({ package: 'NTLM' });
+    using client = new ClientContext(cred);
+    assert.throws(() => client.sizes(), (e: unknown) => e instanceof SspiError && e.code === 'SEC_E_INVALID_HANDLE' && e.status === 0x80090301);
+    client.stepSync();
+    assert.throws(() => client.queryAttribute(SECPKG_ATTR.SESSION_KEY as never), RangeError);
+  });
+
+  it('a step after completion or on a disposed context is an Error, not a crash', () => {
+    using cred = Credentials.acquireSync({ package: 'NTLM' });
+    const client = new ClientContext(cred, { contextReq: ISC_REQ.CONNECTION });
+    client.dispose();
+    assert.throws(() => client.stepSync(), /disposed/);
+  });
+});
