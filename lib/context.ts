@@ -187,7 +187,10 @@ export abstract class SecurityContext {
 
   private finish(r: NativeContextResult): StepResult {
     let status = r.status >>> 0;
-    const tokenBuffers = r.output.filter((b) => (b.type & 0x0fffffff) === SECBUFFER.TOKEN);
+    // The output descriptor is the one SECBUFFER_TOKEN buffer prepare() supplied; its bytes are the
+    // token whatever BufferType the package leaves on it (Wine's NTLM server relabels it
+    // SECBUFFER_DATA), as in the C callers that read back the SecBuffer they passed.
+    const tokenBuffers = r.output.slice(0, 1);
     if (status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED || status === SECURITY_STATUS.SEC_I_COMPLETE_AND_CONTINUE) {
       // The package wants CompleteAuthToken on the output token before it is sent (DCE-style / Digest).
       const buffers = tokenBuffers.map((b) => ({ type: b.type, buffer: b.buffer ?? Buffer.alloc(0) }));

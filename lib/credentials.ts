@@ -9,8 +9,8 @@ import { timeStampToDate } from './time';
 export type CredentialUse = 'inbound' | 'outbound' | 'both';
 
 /**
- * An explicit identity for {@link Credentials.acquire} (marshalled as SEC_WINNT_AUTH_IDENTITY_EXW,
- * Unicode). Without one, the credentials are those of the current logon session (the process's
+ * An explicit identity for {@link Credentials.acquire}, marshalled as SEC_WINNT_AUTH_IDENTITY_W
+ * (Unicode), or as SEC_WINNT_AUTH_IDENTITY_EXW when a `packageList` goes with it. Without one, the credentials are those of the current logon session (the process's
  * Windows user, or a Kerberos ticket cache where the platform uses one).
  */
 export interface AuthIdentity {

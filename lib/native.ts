@@ -55,7 +55,10 @@ export interface SecBufferOut {
   buffer?: Buffer;
 }
 
-/** Authentication identity for AcquireCredentialsHandle (SEC_WINNT_AUTH_IDENTITY_EXW). */
+/**
+ * Authentication identity for AcquireCredentialsHandle: SEC_WINNT_AUTH_IDENTITY_W (Unicode), or
+ * SEC_WINNT_AUTH_IDENTITY_EXW when `packageList` is given.
+ */
 export interface NativeAuthData {
   user?: string;
   domain?: string;

@@ -38,7 +38,7 @@ failures=0
 expect() { # expect WANT_STATUS LABEL CURL_ARGS...
   local want=$1 label=$2 out status
   shift 2
-  out=$(curl -sS "${resolve[@]}" -D - -o /dev/stdout -w '\n%{http_code}' "$@" "$url" 2>&1 || true)
+  out=$(curl -sS "${resolve[@]}" -D - -w '\n%{http_code}' "$@" "$url" 2>&1 || true)
   status=$(tail -n 1 <<<"$out")
   grep -i '^WWW-Authenticate:' <<<"$out" | sed 's/\r$//; s/^/  /' | cut -c1-100
   grep '^{' <<<"$out" | sed 's/^/  body: /' || true

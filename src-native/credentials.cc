@@ -10,7 +10,8 @@ namespace {
 //                          async: boolean)
 //   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
 //
-// authData becomes a SEC_WINNT_AUTH_IDENTITY_EXW (Unicode). The password is copied to native memory
+// authData becomes a SEC_WINNT_AUTH_IDENTITY_W (Unicode), or SEC_WINNT_AUTH_IDENTITY_EXW when it
+// carries a packageList. The password is copied to native memory
 // and wiped as soon as the call returns; it is never echoed back or put in an error message.
 class AcquireCall : public SspiCall {
  public:
@@ -33,24 +34,44 @@ class AcquireCall : public SspiCall {
   ~AcquireCall() override { WipeSecret(&password_); }
 
   void Execute() override {
-    SEC_WINNT_AUTH_IDENTITY_EXW id{};
-    if (hasAuth_) {
-      id.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
-      id.Length = sizeof(id);
-      id.User = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
+    // SEC_WINNT_AUTH_IDENTITY_W is the structure every package's AcquireCredentialsHandle page
+    // documents for an explicit user; the _EXW form exists to carry Negotiate's PackageList and is
+    // used only then. (Wine 8's secur32 reads any pAuthData as the plain structure, and faults on
+    // _EXW: its Version/Length fields land where the User pointer is expected.)
+    SEC_WINNT_AUTH_IDENTITY_W id{};
+    SEC_WINNT_AUTH_IDENTITY_EXW idEx{};
+    void* authData = nullptr;
+    auto* user = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
+    auto* domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
+    auto* password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
+    if (hasAuth_ && hasPackageList_) {
+      idEx.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
+      idEx.Length = sizeof(idEx);
+      idEx.User = user;
+      idEx.UserLength = static_cast<unsigned long>(user_.size());
+      idEx.Domain = domain;
+      idEx.DomainLength = static_cast<unsigned long>(domain_.size());
+      idEx.Password = password;
+      idEx.PasswordLength = static_cast<unsigned long>(password_.size());
+      idEx.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+      idEx.PackageList = reinterpret_cast<unsigned short*>(&packageList_[0]);
+      idEx.PackageListLength = static_cast<unsigned long>(packageList_.size());
+      authData = &idEx;
+    } else if (hasAuth_) {
+      id.User = user;
       id.UserLength = static_cast<unsigned long>(user_.size());
-      id.Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
+      id.Domain = domain;
       id.DomainLength = static_cast<unsigned long>(domain_.size());
-      id.Password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
+      id.Password = password;
       id.PasswordLength = static_cast<unsigned long>(password_.size());
       id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
-      id.PackageList = hasPackageList_ ? reinterpret_cast<unsigned short*>(&packageList_[0]) : nullptr;
-      id.PackageListLength = static_cast<unsigned long>(packageList_.size());
+      authData = &id;
     }
     SecInvalidateHandle(&handle_);
     status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_, nullptr,
-                                        hasAuth_ ? &id : nullptr, nullptr, nullptr, &handle_, &expiry_);
+                                        authData, nullptr, nullptr, &handle_, &expiry_);
     SecureZeroMemory(&id, sizeof(id));
+    SecureZeroMemory(&idEx, sizeof(idEx));
     WipeSecret(&password_);
   }
 

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-import { SECPKG_NEGOTIATION } from '../constants';
+import { ASC_REQ, SECPKG_NEGOTIATION } from '../constants';
 import { ServerContext, StepResult } from '../context';
 import { Credentials } from '../credentials';
 import { SspiError } from '../errors';
@@ -30,7 +30,12 @@ export interface IntegratedAuthOptions {
    * {@link IntegratedAuthenticator.close}. Credentials passed here are the caller's to dispose.
    */
   credentials?: Partial<Record<HttpAuthScheme, Credentials>>;
-  /** fContextReq for AcceptSecurityContext (ASC_REQ_* bits); default DEFAULT_ASC_REQ. */
+  /**
+   * fContextReq for AcceptSecurityContext (ASC_REQ_* bits). Default ASC_REQ_CONNECTION only: HTTP
+   * authentication proves who is at the other end and never signs or seals messages, so asking for
+   * integrity or confidentiality would only refuse clients that do not offer them (curl's NTLM does
+   * not negotiate signing).
+   */
   contextReq?: number;
   /**
    * Keep a TCP connection authenticated once a handshake succeeded, so later requests on it need no
@@ -112,7 +117,7 @@ function isInitialToken(token: Buffer): boolean {
  */
 export class IntegratedAuthenticator {
   private readonly schemes: HttpAuthScheme[];
-  private readonly contextReq: number | undefined;
+  private readonly contextReq: number;
   private readonly persist: boolean;
   private readonly maxTokenBytes: number;
   private readonly onEvent: ((e: AuthEvent) => void) | undefined;
@@ -128,7 +133,7 @@ export class IntegratedAuthenticator {
     if (!Array.isArray(this.schemes) || this.schemes.length === 0 || this.schemes.some((s) => !(s in PACKAGE_OF))) {
       throw new TypeError("schemes must be a non-empty array of 'Negotiate' and/or 'NTLM'");
     }
-    this.contextReq = options.contextReq;
+    this.contextReq = options.contextReq ?? ASC_REQ.CONNECTION;
     this.persist = options.persistOnConnection ?? false;
     this.maxTokenBytes = options.maxTokenBytes ?? 64 * 1024;
     this.onEvent = options.onEvent;

@@ -27,7 +27,7 @@ describe('HTTP integrated authentication, end to end', function () {
   async function curl(args: string[]): Promise<CurlResult> {
     // --resolve: the SPN names the service host (HTTP/www.sspi.test), which lives on 127.0.0.1.
     const { stdout } = await run('curl', ['-sS', '--resolve', `${bed.host}:${PORT}:127.0.0.1`, '-D', '-',
-      '-o', '/dev/stdout', '-w', '\n%{http_code}', ...args, url], { env: process.env, timeout: 60_000 });
+      '-w', '\n%{http_code}', ...args, url], { env: process.env, timeout: 60_000 });
     const lines = stdout.trimEnd().split('\n');
     const status = Number(lines.pop());
     const text = lines.join('\n');
