@@ -29,7 +29,7 @@ node scripts/test-config.js >"$SSPI_TEST_CONFIG"
 rm -f "$state/unit.json" "$state/e2e.json"
 set +e
 echo "== unit suite: Windows node.exe under Wine"
-SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh node_modules/mocha/bin/mocha.js \
+SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc node_modules/mocha/bin/mocha.js \
   --no-color --timeout 60000 --reporter test/support/reporter.js 'dist/test/unit/**/*.test.js'
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"
 SSPI_TEST_SUMMARY=$state/e2e.json node node_modules/mocha/bin/mocha.js \

@@ -103,6 +103,27 @@ describe('handles and misuse', () => {
     assert.equal(cred.handle.valid, false);
   });
 
+  it('garbage collection neither frees the handles of a pending call nor crashes on unreachable ones', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    assert.equal(typeof gc, 'function', 'scripts/test.sh runs node.exe with --expose-gc');
+    // No JavaScript reference to the CredHandle or the CtxtHandle survives this expression: only the
+    // pending call's own references keep them alive.
+    const pending = n.initializeSecurityContext(Credentials.acquireSync({ package: 'NTLM' }).handle, new n.CtxtHandle(), null,
+      ISC_REQ.CONNECTION, 0x10, null, [{ type: SECBUFFER.TOKEN, size: 1904 }], true);
+    for (let i = 0; i < 5; i++) {
+      gc!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const r = await pending;
+    assert.equal(r.status, 0x00090312);
+    assert.equal(r.output[0].buffer!.subarray(0, 8).toString('latin1'), 'NTLMSSP\0');
+    // Handles nobody disposed are freed by their finalizers.
+    for (let i = 0; i < 200; i++) new ClientContext(Credentials.acquireSync({ package: 'NTLM' })).stepSync();
+    gc!();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc!();
+  });
+
   it('wrong JavaScript types are TypeErrors before any SSPI call', () => {
     using cred = Credentials.acquireSync({ package: 'NTLM' });
     assert.throws(() => new ClientContext(cred).stepSync('token' as never), TypeError);

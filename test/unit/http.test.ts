@@ -1,0 +1,181 @@
+import { strict as assert } from 'node:assert';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ClientContext } from '../../lib/context';
+import { Credentials } from '../../lib/credentials';
+import { runHandshake } from '../../lib/handshake';
+import { AuthenticatedIdentity, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
+import { testBed } from '../support/env';
+import { wineVersion } from '../support/wine';
+
+interface Reply {
+  status: number;
+  wwwAuthenticate: string[];
+  body: string;
+}
+
+// The HTTP authenticator and runHandshake over a real transport: a Node HTTP server with
+// IntegratedAuthenticator and a client driving ClientContext through Authorization headers, both
+// in this Windows node.exe, over one keep-alive connection per handshake.
+describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
+  const bed = testBed();
+  let server: http.Server;
+  let auth: IntegratedAuthenticator;
+  let port: number;
+  let seen: AuthenticatedIdentity[];
+
+  async function listen(options: IntegratedAuthOptions): Promise<void> {
+    seen = [];
+    auth = new IntegratedAuthenticator(options);
+    server = http.createServer((req, res) => {
+      auth.authenticate(req, res).then((id) => {
+        if (!id) return;
+        seen.push(id);
+        res.end(JSON.stringify({ scheme: id.scheme, package: id.package, user: id.user }));
+      }, (err) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  }
+
+  afterEach(async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await auth.close();
+  });
+
+  function get(agent: http.Agent, authorization?: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const headers = authorization ? { Authorization: authorization } : {};
+      http.get({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => {
+          const wwwAuthenticate = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
+          resolve({ status: res.statusCode ?? 0, wwwAuthenticate, body });
+        });
+      }).on('error', reject);
+    });
+  }
+
+  /** Authenticates with `scheme` over one keep-alive connection; returns the final reply. */
+  async function login(scheme: 'Negotiate' | 'NTLM', client: ClientContext, agent: http.Agent): Promise<Reply> {
+    let final: Reply | undefined;
+    await runHandshake(client, async (token) => {
+      final = await get(agent, `${scheme} ${token.toString('base64')}`);
+      const header = final.wwwAuthenticate.find((h) => h.startsWith(`${scheme} `));
+      return header ? Buffer.from(header.slice(scheme.length + 1), 'base64') : undefined;
+    });
+    return final!;
+  }
+
+  it('NTLM: the three legs stay on one connection, and the handler sees the identity', async () => {
+    await listen({});
+    const user = bed.users[1];
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
+    using client = new ClientContext(cred);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(agent);
+      assert.equal(first.status, 401);
+      assert.deepEqual(first.wwwAuthenticate, ['Negotiate', 'NTLM']);
+      const final = await login('NTLM', client, agent);
+      assert.equal(final.status, 200, final.body);
+      assert.equal(JSON.parse(final.body).package, 'NTLM');
+      assert.equal(seen.length, 1);
+      if (wineVersion()) {
+        assert.equal(seen[0].user, null);
+        assert.deepEqual(seen[0].userNotReported, { code: 'SEC_E_UNSUPPORTED_FUNCTION', status: 0x80090302 });
+      } else {
+        assert.equal(seen[0].user?.toLowerCase(), `${bed.domain}\\${user.name}`.toLowerCase());
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('Kerberos through Negotiate: 200 with the mutual-auth token, which the client accepts', async () => {
+    await listen({ schemes: ['Negotiate'] });
+    using cred = await Credentials.acquire({ package: 'Negotiate' });
+    using client = new ClientContext(cred, { targetName: bed.spn });
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const final = await login('Negotiate', client, agent);
+      assert.equal(final.status, 200, final.body);
+      assert.equal(JSON.parse(final.body).package, 'Kerberos');
+      assert.equal(final.wwwAuthenticate.length, 1, 'the final WWW-Authenticate: Negotiate <token>');
+      assert.equal(client.complete, true, 'the client processed the server token (mutual authentication)');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('a handshake continued on another connection is refused', async () => {
+    await listen({ schemes: ['NTLM'] });
+    const user = bed.users[0];
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
+    using client = new ClientContext(cred);
+    const a = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const b = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const negotiate = await client.step();
+      const challenge = await get(a, `NTLM ${negotiate.token!.toString('base64')}`);
+      assert.equal(challenge.status, 401);
+      const type2 = Buffer.from(challenge.wwwAuthenticate[0].slice(5), 'base64');
+      const authenticate = await client.step(type2);
+      // The AUTHENTICATE message on connection b: b has no pending handshake to continue.
+      const reply = await get(b, `NTLM ${authenticate.token!.toString('base64')}`);
+      assert.equal(reply.status, 401);
+      assert.equal(seen.length, 0);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('persistOnConnection: later requests on the connection need no Authorization; other connections do', async () => {
+    await listen({ schemes: ['NTLM'], persistOnConnection: true });
+    const user = bed.users[0];
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
+    using client = new ClientContext(cred);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await login('NTLM', client, agent)).status, 200);
+      assert.equal((await get(agent)).status, 200);
+      assert.equal((await get(other)).status, 401);
+    } finally {
+      agent.destroy();
+      other.destroy();
+    }
+  });
+
+  it('a wrong password gets 401 with a fresh challenge', async () => {
+    await listen({});
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: bed.users[0].name, domain: bed.domain, password: 'wrong' } });
+    using client = new ClientContext(cred);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const final = await login('NTLM', client, agent);
+      assert.equal(final.status, 401);
+      assert.deepEqual(final.wwwAuthenticate, ['Negotiate', 'NTLM']);
+      assert.equal(seen.length, 0);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('IntegratedAuthenticator options', () => {
+  it('rejects unknown or no schemes with TypeError', () => {
+    assert.throws(() => new IntegratedAuthenticator({ schemes: ['Basic' as never] }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ schemes: [] }), TypeError);
+  });
+});
