@@ -70,7 +70,9 @@ tail_out=$!
 tail -n +1 -f "$run/err" >&2 &
 tail_err=$!
 set +e
-wine "$node_exe" "$@" >"$run/out" 2>"$run/err" </dev/null
+# SSPI_WINE_EXE runs another executable in the same prefix (the tests load the addon in a renamed
+# copy of node.exe).
+wine "${SSPI_WINE_EXE:-$node_exe}" "$@" >"$run/out" 2>"$run/err" </dev/null
 rc=$?
 set -e
 sleep 0.3   # let tail print the last lines
