@@ -211,8 +211,10 @@ export abstract class SecurityContext {
    * One handshake step, off the JavaScript thread: feeds the peer's token (none on a client's first
    * step) and returns the token to send back.
    *
-   * Calls InitializeSecurityContextW (client) or AcceptSecurityContext (server), then
-   * CompleteAuthToken when the package returns SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
+   * Calls [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) (client) or
+   * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (server) on the
+   * thread pool, then [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) when the package returns
+   * SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
    * The output token is a new Buffer the caller owns; package memory is freed inside the call.
    * @param token - the peer's token (bytes), or undefined.
    * @throws TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
@@ -227,7 +229,10 @@ export abstract class SecurityContext {
     return this.finish(await this.invoke(input, output, true));
   }
 
-  /** {@link SecurityContext.step} on the calling thread (blocks it while Kerberos talks to the KDC). */
+  /**
+   * {@link SecurityContext.step} on the calling thread: same SSPI calls, arguments, ownership and
+   * errors (thrown), but it blocks the event loop while Kerberos talks to the KDC.
+   */
   stepSync(token?: Uint8Array): StepResult {
     const [input, output] = this.prepare(token);
     return this.finish(this.invoke(input, output, false) as NativeContextResult);
@@ -250,21 +255,31 @@ export abstract class SecurityContext {
     return r.value as unknown as ContextAttributeMap[A];
   }
 
-  /** SECPKG_ATTR_SIZES: cbMaxToken, cbMaxSignature, cbBlockSize, cbSecurityTrailer (bytes). */
+  /**
+   * SECPKG_ATTR_SIZES: cbMaxToken, cbMaxSignature, cbBlockSize, cbSecurityTrailer (bytes), via
+   * [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw).
+   * @throws SspiError SEC_E_INVALID_HANDLE before the first step; SEC_E_UNSUPPORTED_FUNCTION.
+   */
   sizes(): SecPkgContextSizes {
     return this.queryAttribute(SECPKG_ATTR.SIZES);
   }
 
   /**
-   * SECPKG_ATTR_NAMES: on a server, the authenticated client ('DOMAIN\\user'); on a client, the
-   * user the credentials belong to.
+   * SECPKG_ATTR_NAMES via [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw): on a server, the
+   * authenticated client ('DOMAIN\\user'); on a client, the user the credentials belong to. The
+   * string the package allocates is copied and freed with FreeContextBuffer inside the call.
    * @throws SspiError SEC_E_UNSUPPORTED_FUNCTION where the package cannot say (Wine's secur32 never can).
    */
   userName(): string {
     return this.queryAttribute(SECPKG_ATTR.NAMES).sUserName ?? '';
   }
 
-  /** SECPKG_ATTR_NEGOTIATION_INFO: for Negotiate, the package it chose ('Kerberos' or 'NTLM'). */
+  /**
+   * SECPKG_ATTR_NEGOTIATION_INFO via [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw): for
+   * Negotiate, the package it chose ('Kerberos' or 'NTLM') and the SECPKG_NEGOTIATION_* state. The
+   * SecPkgInfo the package allocates is copied and freed inside the call.
+   * @throws SspiError SEC_E_INVALID_HANDLE before the first step; SEC_E_UNSUPPORTED_FUNCTION.
+   */
   negotiationInfo(): SecPkgContextNegotiationInfo {
     return this.queryAttribute(SECPKG_ATTR.NEGOTIATION_INFO);
   }

@@ -10,8 +10,9 @@ export type CredentialUse = 'inbound' | 'outbound' | 'both';
 
 /**
  * An explicit identity for {@link Credentials.acquire}, marshalled as SEC_WINNT_AUTH_IDENTITY_W
- * (Unicode), or as SEC_WINNT_AUTH_IDENTITY_EXW when a `packageList` goes with it. Without one, the credentials are those of the current logon session (the process's
- * Windows user, or a Kerberos ticket cache where the platform uses one).
+ * (Unicode), or as SEC_WINNT_AUTH_IDENTITY_EXW when a `packageList` goes with it. Without one,
+ * the credentials are those of the current logon session (the process's Windows user, or a
+ * Kerberos ticket cache where the platform uses one).
  */
 export interface AuthIdentity {
   /** User name: 'alice', or 'DOMAIN\\alice' / 'alice@REALM' when `domain` is not given. */

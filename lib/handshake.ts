@@ -14,8 +14,11 @@ const MAX_LEGS = 16;
  * Runs a whole handshake between a client and a server context in this process, each step off the
  * JavaScript thread, until both sides are complete.
  *
- * Useful for tests and for checking credentials ("can this user log on?"). Neither context is
- * disposed; the caller owns both.
+ * Useful for tests and for checking credentials ("can this user log on?"). Each step calls
+ * [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) or
+ * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) through
+ * {@link SecurityContext.step}; tokens are Buffers owned by the loop. Neither context is disposed:
+ * the caller owns both.
  * @throws Error if a side wants to continue without a token for the other, or after 16 legs.
  * @rejects SspiError from either side's step (e.g. SEC_E_LOGON_DENIED from AcceptSecurityContext).
  */
@@ -54,7 +57,10 @@ export type TokenExchange = (token: Buffer, final: boolean) => Promise<Buffer | 
 
 /**
  * Drives one side of a handshake whose tokens travel over some transport (HTTP headers, a socket),
- * until this side is complete.
+ * until this side is complete. Each step is {@link SecurityContext.step}:
+ * [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) for a client,
+ * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) for a server. The
+ * context stays the caller's to dispose.
  *
  * ```ts
  * const result = await runHandshake(client, async (token) => sendToServerAndGetReply(token));

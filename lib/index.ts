@@ -27,4 +27,4 @@ export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange } from './handshake';
 export { timeStampToDate } from './time';
 export { IntegratedAuthenticator } from './http/server';
-export type { IntegratedAuthOptions, AuthenticatedIdentity } from './http/server';
+export type { IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, HttpAuthScheme } from './http/server';

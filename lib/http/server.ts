@@ -145,8 +145,14 @@ export class IntegratedAuthenticator {
    * mutual-auth token, if any, is already set as `WWW-Authenticate` on `res`); otherwise it has
    * answered the request with 401 (a challenge, or the next handshake token) and resolves undefined.
    *
-   * Calls AcceptSecurityContext (via {@link ServerContext.step}), QueryContextAttributes
-   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and, at the end, DeleteSecurityContext.
+   * Calls [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (via
+   * {@link ServerContext.step}), [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw)
+   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and, once the response ends or the connection
+   * closes, DeleteSecurityContext; the first request per scheme also acquires the server's inbound
+   * credentials (AcquireCredentialsHandleW). The returned identity's `context` is owned by the
+   * authenticator: do not dispose it, and do not use it after the response.
+   * @param req - the request; its `Authorization` header and its socket (the handshake's key).
+   * @param res - the response; written to (401) when the request is not yet authenticated.
    * @rejects Error when the server's own credentials cannot be acquired (SspiError from
    *   AcquireCredentialsHandle, e.g. SEC_E_NO_CREDENTIALS) or after close(). A client's bad token or
    *   wrong password is not an error: it gets 401.
