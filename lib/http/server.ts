@@ -125,6 +125,7 @@ export class IntegratedAuthenticator {
   private readonly acquired = new Map<HttpAuthScheme, Promise<Credentials>>();
   private readonly connections = new WeakMap<Socket, ConnectionState>();
   private readonly live = new Set<ConnectionState>();
+  private readonly watched = new WeakSet<Socket>();
   private closed = false;
 
   /** @throws TypeError for an unknown scheme or options of the wrong type. */
@@ -282,10 +283,11 @@ export class IntegratedAuthenticator {
   }
 
   private remember(socket: Socket, state: ConnectionState): void {
-    const had = this.connections.get(socket);
     this.connections.set(socket, state);
     this.live.add(state);
-    if (!had) {
+    if (!this.watched.has(socket)) {
+      // One listener per socket, however many handshakes its requests run.
+      this.watched.add(socket);
       socket.once('close', () => {
         const s = this.connections.get(socket);
         if (s) this.forget(socket, s);

@@ -157,6 +157,28 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
     }
   });
 
+  it('many handshakes on one keep-alive connection leave one close listener on its socket', async () => {
+    await listen({ schemes: ['NTLM'] });
+    const user = bed.users[0];
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<import('node:net').Socket>();
+    server.on('connection', (s) => sockets.add(s));
+    try {
+      for (let i = 0; i < 12; i++) {
+        using client = new ClientContext(cred);
+        assert.equal((await login('NTLM', client, agent)).status, 200);
+      }
+      assert.equal(sockets.size, 1, 'all on one connection');
+      const [socket] = sockets;
+      // Node's own HTTP server adds its close listeners; ours must add one, not one per handshake.
+      assert.ok(socket.listenerCount('close') <= 3, `close listeners: ${socket.listenerCount('close')}`);
+      assert.equal(seen.length, 12);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('a wrong password gets 401 with a fresh challenge', async () => {
     await listen({});
     using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: bed.users[0].name, domain: bed.domain, password: 'wrong' } });
