@@ -145,6 +145,7 @@ export abstract class SecurityContext {
   protected readonly contextReq: number;
   protected readonly targetDataRep: number;
   private readonly fn: string;
+  private disposedFlag = false;
 
   protected constructor(credentials: Credentials, fn: string, contextReq: number, options: ContextCommon) {
     if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
@@ -171,8 +172,6 @@ export abstract class SecurityContext {
     return this.disposedFlag;
   }
 
-  private disposedFlag = false;
-
   /** The SSPI call itself: a promise when `async`, the result otherwise. */
   protected abstract invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult>;
 
@@ -190,11 +189,11 @@ export abstract class SecurityContext {
     // The output descriptor is the one SECBUFFER_TOKEN buffer prepare() supplied; its bytes are the
     // token whatever BufferType the package leaves on it (Wine's NTLM server relabels it
     // SECBUFFER_DATA), as in the C callers that read back the SecBuffer they passed.
-    const tokenBuffers = r.output.slice(0, 1);
+    const out = r.output[0];
     if (status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED || status === SECURITY_STATUS.SEC_I_COMPLETE_AND_CONTINUE) {
       // The package wants CompleteAuthToken on the output token before it is sent (DCE-style / Digest).
-      const buffers = tokenBuffers.map((b) => ({ type: b.type, buffer: b.buffer ?? Buffer.alloc(0) }));
-      check(native().completeAuthToken(this.handle, buffers), 'CompleteAuthToken', { package: this.package });
+      const token = [{ type: out.type, buffer: out.buffer ?? Buffer.alloc(0) }];
+      check(native().completeAuthToken(this.handle, token), 'CompleteAuthToken', { package: this.package });
       status = status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED ? SECURITY_STATUS.SEC_E_OK : SECURITY_STATUS.SEC_I_CONTINUE_NEEDED;
     }
     if (!isSuccess(status)) {
@@ -203,8 +202,8 @@ export abstract class SecurityContext {
     this.contextAttr = r.contextAttr >>> 0;
     this.expiryTimeStamp = r.expiry;
     this.complete = status === SECURITY_STATUS.SEC_E_OK;
-    const out = tokenBuffers.find((b) => b.buffer && b.buffer.length > 0);
-    return { status, code: statusName(status), token: out?.buffer, complete: this.complete, contextAttr: this.contextAttr };
+    const token = out.buffer && out.buffer.length > 0 ? out.buffer : undefined;
+    return { status, code: statusName(status), token, complete: this.complete, contextAttr: this.contextAttr };
   }
 
   /**

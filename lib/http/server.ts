@@ -126,6 +126,7 @@ export class IntegratedAuthenticator {
   private readonly connections = new WeakMap<Socket, ConnectionState>();
   private readonly live = new Set<ConnectionState>();
   private readonly watched = new WeakSet<Socket>();
+  private readonly queues = new WeakMap<Socket, Promise<void>>();
   private closed = false;
 
   /** @throws TypeError for an unknown scheme or options of the wrong type. */
@@ -160,6 +161,24 @@ export class IntegratedAuthenticator {
    */
   async authenticate(req: IncomingMessage, res: ServerResponse): Promise<AuthenticatedIdentity | undefined> {
     if (this.closed) throw new Error('IntegratedAuthenticator is closed');
+    // Pipelined requests on one connection share its handshake; an SSPI context takes one call at
+    // a time, so they are authenticated in arrival order.
+    const socket = req.socket;
+    const before = this.queues.get(socket) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const turn = before.then(() => mine);
+    this.queues.set(socket, turn);
+    await before;
+    try {
+      return await this.authenticateInTurn(req, res);
+    } finally {
+      release();
+      if (this.queues.get(socket) === turn) this.queues.delete(socket);
+    }
+  }
+
+  private async authenticateInTurn(req: IncomingMessage, res: ServerResponse): Promise<AuthenticatedIdentity | undefined> {
     const socket = req.socket;
     const header = req.headers.authorization;
     const state = this.connections.get(socket);

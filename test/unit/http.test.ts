@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 import { ClientContext } from '../../lib/context';
@@ -176,6 +177,38 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
       assert.equal(seen.length, 12);
     } finally {
       agent.destroy();
+    }
+  });
+
+  it('pipelined requests continuing one handshake are answered in turn, not concurrently', async () => {
+    await listen({ schemes: ['NTLM'] });
+    const user = bed.users[0];
+    using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
+    using client = new ClientContext(cred);
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => { received += d; });
+    const request = (token: Buffer): string => `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM ${token.toString('base64')}\r\n\r\n`;
+    const waitFor = async (count: number): Promise<string[]> => {
+      for (let i = 0; i < 200; i++) {
+        const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+        if (statuses.length >= count) return statuses;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`no ${count} responses in:\n${received}`);
+    };
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write(request((await client.step()).token!));
+      assert.deepEqual(await waitFor(1), ['401']);
+      const type2 = Buffer.from(/WWW-Authenticate: NTLM (\S+)/.exec(received)![1], 'base64');
+      const type3 = (await client.step(type2)).token!;
+      // Both at once: the first completes the handshake, the second finds nothing to continue.
+      socket.write(request(type3) + request(type3));
+      assert.deepEqual(await waitFor(3), ['401', '200', '401']);
+    } finally {
+      socket.destroy();
     }
   });
 
