@@ -4,17 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-state=${SSPI_STATE_DIR:-$root/.state}
-export SSPI_STATE_DIR=$state
-bash scripts/setup.sh
-npm run --silent build
-bash scripts/wine-node.sh --prepare
-bash scripts/domain.sh start
-# shellcheck disable=SC1090
-eval "$(bash scripts/domain.sh env)"
-KRB5CCNAME=FILE:$state/domain/ccache-bench
-export KRB5CCNAME
-bash scripts/domain.sh kinit "$SSPI_USER" >/dev/null
-export SSPI_TEST_CONFIG=$state/bench-config.json
-node scripts/test-config.js >"$SSPI_TEST_CONFIG"
+# shellcheck source=scripts/testbed.sh
+. scripts/testbed.sh
+testbed_up
+testbed_tickets bench
 bash scripts/wine-node.sh dist/bench/handshake.bench.js

@@ -5,19 +5,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-state=${SSPI_STATE_DIR:-$root/.state}
-export SSPI_STATE_DIR=$state
+# shellcheck source=scripts/testbed.sh
+. scripts/testbed.sh
 port=${SSPI_DEMO_PORT:-8080}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "setup: Debian packages, build, Windows node.exe, domain"
-bash scripts/setup.sh
-npm run --silent build
-bash scripts/wine-node.sh --prepare
-bash scripts/domain.sh start
-# shellcheck disable=SC1090
-eval "$(bash scripts/domain.sh env)"
+testbed_up
 url="http://$SSPI_HOST:$port/"
 resolve=(--resolve "$SSPI_HOST:$port:127.0.0.1")   # the SPN's host name, served on loopback
 

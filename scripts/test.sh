@@ -9,22 +9,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-state=${SSPI_STATE_DIR:-$root/.state}
-mkdir -p "$state"
-export SSPI_STATE_DIR=$state
-
-bash scripts/setup.sh
-npm run --silent build
-bash scripts/wine-node.sh --prepare
-bash scripts/domain.sh start
-# shellcheck disable=SC1090
-eval "$(bash scripts/domain.sh env)"
-KRB5CCNAME=FILE:$state/domain/ccache-tests
-export KRB5CCNAME
-bash scripts/domain.sh kinit "$SSPI_USER" >/dev/null
-
-export SSPI_TEST_CONFIG=$state/test-config.json
-node scripts/test-config.js >"$SSPI_TEST_CONFIG"
+# shellcheck source=scripts/testbed.sh
+. scripts/testbed.sh
+testbed_up
+testbed_tickets tests
 
 rm -f "$state/unit.json" "$state/e2e.json"
 set +e

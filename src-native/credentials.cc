@@ -41,30 +41,15 @@ class AcquireCall : public SspiCall {
     SEC_WINNT_AUTH_IDENTITY_W id{};
     SEC_WINNT_AUTH_IDENTITY_EXW idEx{};
     void* authData = nullptr;
-    auto* user = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
-    auto* domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
-    auto* password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
     if (hasAuth_ && hasPackageList_) {
       idEx.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
       idEx.Length = sizeof(idEx);
-      idEx.User = user;
-      idEx.UserLength = static_cast<unsigned long>(user_.size());
-      idEx.Domain = domain;
-      idEx.DomainLength = static_cast<unsigned long>(domain_.size());
-      idEx.Password = password;
-      idEx.PasswordLength = static_cast<unsigned long>(password_.size());
-      idEx.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+      FillIdentity(&idEx);
       idEx.PackageList = reinterpret_cast<unsigned short*>(&packageList_[0]);
       idEx.PackageListLength = static_cast<unsigned long>(packageList_.size());
       authData = &idEx;
     } else if (hasAuth_) {
-      id.User = user;
-      id.UserLength = static_cast<unsigned long>(user_.size());
-      id.Domain = domain;
-      id.DomainLength = static_cast<unsigned long>(domain_.size());
-      id.Password = password;
-      id.PasswordLength = static_cast<unsigned long>(password_.size());
-      id.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+      FillIdentity(&id);
       authData = &id;
     }
     SecInvalidateHandle(&handle_);
@@ -73,6 +58,18 @@ class AcquireCall : public SspiCall {
     SecureZeroMemory(&id, sizeof(id));
     SecureZeroMemory(&idEx, sizeof(idEx));
     WipeSecret(&password_);
+  }
+
+  // User, domain and password fields, common to SEC_WINNT_AUTH_IDENTITY_W and _EXW (Unicode).
+  template <typename Identity>
+  void FillIdentity(Identity* id) {
+    id->User = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
+    id->UserLength = static_cast<unsigned long>(user_.size());
+    id->Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
+    id->DomainLength = static_cast<unsigned long>(domain_.size());
+    id->Password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
+    id->PasswordLength = static_cast<unsigned long>(password_.size());
+    id->Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
   }
 
   Napi::Value Result(Napi::Env env) override {

@@ -13,17 +13,29 @@ import { wineVersion } from '../support/wine';
 describe('NTLM against the domain', () => {
   const bed = testBed();
 
-  async function serverCredentials(): Promise<Credentials> {
-    return Credentials.acquire({ package: 'NTLM', use: 'inbound' });
+  /**
+   * An NTLM client with `user`'s explicit credentials and a server context, not yet started;
+   * disposing the pair disposes both contexts and both credentials.
+   */
+  async function pair(pkg: 'NTLM' | 'Negotiate', user: string, password: string): Promise<{ client: ClientContext; server: ServerContext } & Disposable> {
+    const clientCred = await Credentials.acquire({ package: pkg, identity: { user, domain: bed.domain, password } });
+    const serverCred = await Credentials.acquire({ package: pkg, use: 'inbound' });
+    const client = new ClientContext(clientCred);
+    const server = new ServerContext(serverCred);
+    return {
+      client,
+      server,
+      [Symbol.dispose]() {
+        for (const d of [client, server, clientCred, serverCred]) d.dispose();
+      },
+    };
   }
 
   for (const [label, index] of [['ASCII user', 0], ['non-ASCII user and password', 1]] as const) {
     it(`${label}: NEGOTIATE, CHALLENGE, AUTHENTICATE reach SEC_E_OK on both sides`, async () => {
       const user = bed.users[index];
-      using clientCred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-      using serverCred = await serverCredentials();
-      using client = new ClientContext(clientCred);
-      using server = new ServerContext(serverCred);
+      using p = await pair('NTLM', user.name, user.password);
+      const { client, server } = p;
       const r = await handshake(client, server);
       assert.equal(r.client.code, 'SEC_E_OK');
       assert.equal(r.server.code, 'SEC_E_OK');
@@ -56,11 +68,8 @@ describe('NTLM against the domain', () => {
   ] as const) {
     it(`${label} is SEC_E_LOGON_DENIED from AcceptSecurityContext, and the error carries no secret`, async () => {
       const user = name === -1 ? 'nobody-here' : bed.users[name].name;
-      using clientCred = await Credentials.acquire({ package: 'NTLM', identity: { user, domain: bed.domain, password } });
-      using serverCred = await serverCredentials();
-      using client = new ClientContext(clientCred);
-      using server = new ServerContext(serverCred);
-      await assert.rejects(handshake(client, server), (e: unknown) => {
+      using p = await pair('NTLM', user, password);
+      await assert.rejects(handshake(p.client, p.server), (e: unknown) => {
         assert.ok(e instanceof SspiError, String(e));
         assert.equal(e.code, 'SEC_E_LOGON_DENIED');
         assert.equal(e.status, 0x8009030c);
@@ -74,10 +83,8 @@ describe('NTLM against the domain', () => {
 
   it('SECPKG_ATTR_SIZES of an established context', async () => {
     const user = bed.users[0];
-    using clientCred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-    using serverCred = await serverCredentials();
-    using client = new ClientContext(clientCred);
-    using server = new ServerContext(serverCred);
+    using p = await pair('NTLM', user.name, user.password);
+    const { client, server } = p;
     await handshake(client, server);
     for (const side of [client, server]) {
       const sizes = side.sizes();
@@ -88,10 +95,8 @@ describe('NTLM against the domain', () => {
 
   it('the server names the authenticated user (SECPKG_ATTR_NAMES) where secur32 can', async () => {
     const user = bed.users[0];
-    using clientCred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-    using serverCred = await serverCredentials();
-    using client = new ClientContext(clientCred);
-    using server = new ServerContext(serverCred);
+    using p = await pair('NTLM', user.name, user.password);
+    const { client, server } = p;
     await handshake(client, server);
     if (wineVersion()) {
       // Wine's secur32 does not implement SECPKG_ATTR_NAMES for NTLM (nor Kerberos): it answers
@@ -104,10 +109,8 @@ describe('NTLM against the domain', () => {
 
   it('Negotiate with explicit credentials and no target name authenticates through NTLM', async () => {
     const user = bed.users[0];
-    using clientCred = await Credentials.acquire({ package: 'Negotiate', identity: { user: user.name, domain: bed.domain, password: user.password } });
-    using serverCred = await Credentials.acquire({ package: 'Negotiate', use: 'inbound' });
-    using client = new ClientContext(clientCred);
-    using server = new ServerContext(serverCred);
+    using p = await pair('Negotiate', user.name, user.password);
+    const { client, server } = p;
     const r = await handshake(client, server);
     assert.equal(r.server.code, 'SEC_E_OK');
     assert.equal(r.client.code, 'SEC_E_OK');
