@@ -301,11 +301,9 @@ export abstract class SecurityContext {
 }
 
 function stepError(status: number, fn: string, pkg: string, input: SecBufferOut[]): SspiError {
-  const err = new SspiError(status, fn, { package: pkg, detail: 'processing the security token' });
   // On SEC_E_INCOMPLETE_MESSAGE, SSPI says in a SECBUFFER_MISSING how many more bytes it needs.
   const missing = input.find((b) => (b.type & 0x0fffffff) === SECBUFFER.MISSING);
-  if (missing) Object.defineProperty(err, 'missingBytes', { value: missing.size, enumerable: true });
-  return err;
+  return new SspiError(status, fn, { package: pkg, detail: 'processing the security token', missingBytes: missing?.size });
 }
 
 /**

@@ -34,8 +34,13 @@ export class SspiError extends Error {
   readonly function: string;
   /** The security package involved, when known ('Negotiate', 'Kerberos', 'NTLM', ...). */
   readonly package: string | undefined;
+  /**
+   * With SEC_E_INCOMPLETE_MESSAGE: how many more input bytes the package asked for in its
+   * SECBUFFER_MISSING buffer (a hint; SSPI says it is not always exact).
+   */
+  readonly missingBytes: number | undefined;
 
-  constructor(status: number, fn: string, options: { package?: string; detail?: string } = {}) {
+  constructor(status: number, fn: string, options: { package?: string; detail?: string; missingBytes?: number } = {}) {
     const code = statusName(status);
     let text = '';
     try {
@@ -51,6 +56,7 @@ export class SspiError extends Error {
     this.code = code;
     this.function = fn;
     this.package = options.package;
+    this.missingBytes = options.missingBytes;
   }
 }
 
