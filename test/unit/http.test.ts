@@ -26,18 +26,27 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
   let port: number;
   let seen: AuthenticatedIdentity[];
 
-  async function listen(options: IntegratedAuthOptions): Promise<void> {
+  async function listen(options: IntegratedAuthOptions, via: 'authenticate' | 'middleware' = 'authenticate'): Promise<void> {
     seen = [];
     auth = new IntegratedAuthenticator(options);
+    const handler = (res: http.ServerResponse, id: AuthenticatedIdentity): void => {
+      seen.push(id);
+      res.end(JSON.stringify({ scheme: id.scheme, package: id.package, user: id.user }));
+    };
+    const fail = (res: http.ServerResponse, err: unknown): void => {
+      res.statusCode = 500;
+      res.end(String(err));
+    };
+    const middleware = auth.middleware();
     server = http.createServer((req, res) => {
+      if (via === 'middleware') {
+        // connect/Express style: next() only once authenticated, with req.sspi set.
+        middleware(req, res, (err?: unknown) => (err ? fail(res, err) : handler(res, (req as typeof req & { sspi: AuthenticatedIdentity }).sspi)));
+        return;
+      }
       auth.authenticate(req, res).then((id) => {
-        if (!id) return;
-        seen.push(id);
-        res.end(JSON.stringify({ scheme: id.scheme, package: id.package, user: id.user }));
-      }, (err) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      });
+        if (id) handler(res, id);
+      }, (err) => fail(res, err));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -113,6 +122,25 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
       assert.equal(JSON.parse(final.body).package, 'Kerberos');
       assert.equal(final.wwwAuthenticate.length, 1, 'the final WWW-Authenticate: Negotiate <token>');
       assert.equal(client.complete, true, 'the client processed the server token (mutual authentication)');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('middleware(): next() runs once authenticated, with req.sspi set; 401 before', async () => {
+    await listen({ schemes: ['Negotiate'] }, 'middleware');
+    using cred = await Credentials.acquire({ package: 'Negotiate' });
+    using client = new ClientContext(cred, { targetName: bed.spn });
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const first = await get(agent);
+      assert.equal(first.status, 401);
+      assert.equal(seen.length, 0);
+      const final = await login('Negotiate', client, agent);
+      assert.equal(final.status, 200, final.body);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0].package, 'Kerberos');
+      assert.equal(seen[0].scheme, 'Negotiate');
     } finally {
       agent.destroy();
     }
