@@ -143,7 +143,12 @@ export class Credentials {
     return timeStampToDate(this.expiryTimeStamp);
   }
 
-  /** cbMaxToken of the package (bytes): the output buffer size contexts use. */
+  /**
+   * cbMaxToken of the package (bytes): the output buffer size contexts supply. Read once per
+   * package with [QuerySecurityPackageInfoW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritypackageinfow)
+   * and cached.
+   * @throws SspiError SEC_E_SECPKG_NOT_FOUND if the package vanished since acquisition.
+   */
   get maxTokenSize(): number {
     return maxTokenSize(this.package);
   }

@@ -259,7 +259,12 @@ export class IntegratedAuthenticator {
     };
   }
 
-  /** Disposes every pending context and the credentials this authenticator acquired itself. */
+  /**
+   * Disposes every context still held for a connection (DeleteSecurityContext) and the credentials
+   * this authenticator acquired itself (FreeCredentialsHandle); credentials passed in options stay
+   * the caller's. Later authenticate() calls reject.
+   * @rejects SspiError if DeleteSecurityContext / FreeCredentialsHandle fail (SEC_E_INVALID_HANDLE).
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const s of this.live) s.context.dispose();
