@@ -59,6 +59,10 @@ void WipeSecret(std::wstring* s);
 
 uint32_t ToUint32(const Napi::Value& value, const char* what);
 
+// SecPkgInfoW as a JS object with SSPI's field names; null for a NULL pointer. Copies only: the
+// caller still frees the structure with FreeContextBuffer.
+Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p);
+
 // ---- handles (handles.cc) ----
 
 // Owns one CredHandle. Created only by the native layer (AcquireCredentialsHandle); JavaScript cannot

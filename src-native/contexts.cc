@@ -139,18 +139,6 @@ Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
 
 // ---- QueryContextAttributesW ----
 
-Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p) {
-  Napi::Object o = Napi::Object::New(env);
-  if (p == nullptr) return env.Null();
-  o.Set("fCapabilities", Napi::Number::New(env, p->fCapabilities));
-  o.Set("wVersion", Napi::Number::New(env, p->wVersion));
-  o.Set("wRPCID", Napi::Number::New(env, p->wRPCID));
-  o.Set("cbMaxToken", Napi::Number::New(env, p->cbMaxToken));
-  o.Set("Name", FromWide(env, p->Name));
-  o.Set("Comment", FromWide(env, p->Comment));
-  return o;
-}
-
 // Copies a package-allocated string and frees it.
 Napi::Value TakeString(Napi::Env env, wchar_t* s) {
   if (s == nullptr) return env.Null();

@@ -41,7 +41,7 @@ class AcquireCall : public SspiCall {
     SEC_WINNT_AUTH_IDENTITY_W id{};
     SEC_WINNT_AUTH_IDENTITY_EXW idEx{};
     void* authData = nullptr;
-    if (hasAuth_ && hasPackageList_) {
+    if (hasPackageList_) {  // only ever set together with hasAuth_
       idEx.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
       idEx.Length = sizeof(idEx);
       FillIdentity(&idEx);

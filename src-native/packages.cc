@@ -5,17 +5,6 @@ namespace sspi {
 
 namespace {
 
-Napi::Object PackageInfo(Napi::Env env, const SecPkgInfoW& p) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("fCapabilities", Napi::Number::New(env, p.fCapabilities));
-  o.Set("wVersion", Napi::Number::New(env, p.wVersion));
-  o.Set("wRPCID", Napi::Number::New(env, p.wRPCID));
-  o.Set("cbMaxToken", Napi::Number::New(env, p.cbMaxToken));
-  o.Set("Name", FromWide(env, p.Name));
-  o.Set("Comment", FromWide(env, p.Comment));
-  return o;
-}
-
 // enumerateSecurityPackages() -> { status, packages: SecPkgInfo[] }
 // The array SSPI allocates is copied and released with FreeContextBuffer before returning.
 Napi::Value EnumeratePackages(const Napi::CallbackInfo& info) {
@@ -27,7 +16,7 @@ Napi::Value EnumeratePackages(const Napi::CallbackInfo& info) {
   result.Set("status", StatusValue(env, status));
   Napi::Array packages = Napi::Array::New(env);
   if (status == SEC_E_OK && list != nullptr) {
-    for (unsigned long i = 0; i < count; i++) packages.Set(i, PackageInfo(env, list[i]));
+    for (unsigned long i = 0; i < count; i++) packages.Set(i, PackageInfoValue(env, &list[i]));
   }
   if (list != nullptr) FreeContextBuffer(list);
   result.Set("packages", packages);
@@ -42,7 +31,7 @@ Napi::Value QueryPackageInfo(const Napi::CallbackInfo& info) {
   SECURITY_STATUS status = QuerySecurityPackageInfoW(&name[0], &p);
   Napi::Object result = Napi::Object::New(env);
   result.Set("status", StatusValue(env, status));
-  if (status == SEC_E_OK && p != nullptr) result.Set("info", PackageInfo(env, *p));
+  if (status == SEC_E_OK && p != nullptr) result.Set("info", PackageInfoValue(env, p));
   if (p != nullptr) FreeContextBuffer(p);
   return result;
 }

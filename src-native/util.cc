@@ -48,6 +48,18 @@ uint32_t ToUint32(const Napi::Value& value, const char* what) {
   return static_cast<uint32_t>(d);
 }
 
+Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p) {
+  if (p == nullptr) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fCapabilities", Napi::Number::New(env, p->fCapabilities));
+  o.Set("wVersion", Napi::Number::New(env, p->wVersion));
+  o.Set("wRPCID", Napi::Number::New(env, p->wRPCID));
+  o.Set("cbMaxToken", Napi::Number::New(env, p->cbMaxToken));
+  o.Set("Name", FromWide(env, p->Name));
+  o.Set("Comment", FromWide(env, p->Comment));
+  return o;
+}
+
 namespace {
 
 // Runs an SspiCall on the thread pool. The call object keeps the handles it uses referenced (and
