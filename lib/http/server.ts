@@ -207,7 +207,7 @@ export class IntegratedAuthenticator {
     if (state && state.scheme === scheme && !state.context.complete && !isInitialToken(token)) {
       context = state.context; // the next leg of this connection's handshake
     } else {
-      if (state) this.forget(socket, state);
+      if (state) this.discard(socket, state.context);
       context = new ServerContext(await this.credentialsFor(scheme), { contextReq: this.contextReq });
     }
 
@@ -215,7 +215,7 @@ export class IntegratedAuthenticator {
     try {
       result = await context.step(token);
     } catch (e) {
-      this.dropContext(socket, context);
+      this.discard(socket, context);
       if (!(e instanceof SspiError)) throw e;
       this.challenge(req, res, e.code);
       return undefined;
@@ -235,7 +235,7 @@ export class IntegratedAuthenticator {
     if (this.persist) {
       this.remember(socket, { scheme, context, identity });
     } else {
-      this.dropContext(socket, context, false);
+      this.detach(socket, context);
       const release = (): void => context.dispose();
       res.once('finish', release);
       res.once('close', release);
@@ -314,25 +314,24 @@ export class IntegratedAuthenticator {
       this.watched.add(socket);
       socket.once('close', () => {
         const s = this.connections.get(socket);
-        if (s) this.forget(socket, s);
+        if (s) this.discard(socket, s.context);
       });
     }
   }
 
-  private forget(socket: Socket, state: ConnectionState): void {
-    this.connections.delete(socket);
-    this.live.delete(state);
-    state.context.dispose();
-  }
-
-  /** Detaches `context` from the connection; disposes it unless told otherwise. */
-  private dropContext(socket: Socket, context: ServerContext, dispose = true): void {
+  /** Removes the connection's state if it holds `context`; the context itself lives on. */
+  private detach(socket: Socket, context: ServerContext): void {
     const s = this.connections.get(socket);
     if (s && s.context === context) {
       this.connections.delete(socket);
       this.live.delete(s);
     }
-    if (dispose) context.dispose();
+  }
+
+  /** Detaches `context` from the connection and disposes it. */
+  private discard(socket: Socket, context: ServerContext): void {
+    this.detach(socket, context);
+    context.dispose();
   }
 
   private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined): void {
