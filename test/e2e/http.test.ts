@@ -35,6 +35,16 @@ describe('HTTP integrated authentication, end to end', function () {
     return { status, headers: text.slice(0, split), body: text.slice(split + 4) };
   }
 
+  /** One GET on a fresh connection with the given headers; resolves with the response. */
+  function get(headers: http.OutgoingHttpHeaders = {}): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false, headers }, (res) => {
+        res.resume();
+        resolve(res);
+      }).on('error', reject);
+    });
+  }
+
   function finalHeaders(r: CurlResult): string {
     // curl -D prints every response of the handshake; the last block belongs to the final one.
     const blocks = r.headers.split(/\r\n\r\n/);
@@ -50,10 +60,7 @@ describe('HTTP integrated authentication, end to end', function () {
   });
 
   it('no Authorization header: 401 with WWW-Authenticate: Negotiate (and NTLM)', async () => {
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: PORT, path: '/' }, resolve).on('error', reject);
-    });
-    res.resume();
+    const res = await get();
     assert.equal(res.statusCode, 401);
     const challenges = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
     assert.deepEqual(challenges, ['Negotiate', 'NTLM']);
@@ -112,25 +119,14 @@ describe('HTTP integrated authentication, end to end', function () {
   it('a replayed SPNEGO token is refused (401) on a new connection', async () => {
     const { stdout } = await run('/usr/bin/python3', [GSSAPI_CLIENT, 'token', `HTTP@${bed.host}`], { env: process.env });
     const token = stdout.trim();
-    const send = (): Promise<number> => new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false, headers: { Authorization: `Negotiate ${token}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject);
-    });
+    const send = async (): Promise<number | undefined> => (await get({ Authorization: `Negotiate ${token}` })).statusCode;
     assert.equal(await send(), 200);
     assert.equal(await send(), 401);
   });
 
   it('garbage and malformed Authorization headers get 401, and the server keeps serving', async () => {
     for (const value of ['Negotiate AAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'Negotiate not*base64', 'NTLM TlRMTVNTUAADAAAA', 'Basic dXNlcjpwYXNz', 'Negotiate']) {
-      const status = await new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: PORT, path: '/', agent: false, headers: { Authorization: value } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on('error', reject);
-      });
-      assert.equal(status, 401, value);
+      assert.equal((await get({ Authorization: value })).statusCode, 401, value);
     }
     const r = await curl(['--negotiate', '-u', ':']);
     assert.equal(r.status, 200);
