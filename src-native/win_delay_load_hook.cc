@@ -18,7 +18,12 @@ static FARPROC WINAPI SspiDelayLoadHook(unsigned dliNotify, PDelayLoadInfo pdli)
   return nullptr;
 }
 
-// Declared extern "C" by delayimp.h; this is its definition.
+// The definition of delayimp.h's hook variable, which mingw-w64's __delayLoadHelper2 reads. C linkage
+// spelled out: the name must be the C symbol (__pfnDliNotifyHook2 on x86-64, ___pfnDliNotifyHook2 on
+// i386, whose C names carry a leading underscore), or the linker silently takes libmingwex's null
+// default instead. scripts/build-native.sh checks in the link map that this file defines it.
+extern "C" {
 PfnDliHook __pfnDliNotifyHook2 = SspiDelayLoadHook;
+}
 
 #endif
