@@ -20,7 +20,7 @@ say "starting: sspi serve --port $port (Windows node.exe under Wine)"
 log=$state/demo-server.log
 setsid bash scripts/wine-node.sh dist/lib/cli.js serve --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
 server=$!
-trap 'kill -TERM -- -$server 2>/dev/null || true' EXIT
+testbed_at_exit 'kill -TERM -- -$server 2>/dev/null || true'
 for _ in $(seq 1 600); do
   grep -q 'listening on' "$log" && break
   kill -0 "$server" 2>/dev/null || { cat "$log"; exit 1; }

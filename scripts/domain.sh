@@ -11,17 +11,27 @@
 # Domain: realm SSPI.TEST, NetBIOS domain SSPI, DC dc1. Users: alice, jürgen (non-ASCII name and password),
 # svc-http (SPN HTTP/www.sspi.test, keytab in http.keytab). Test-only passwords: see secrets.env.
 #
-# Everything lives under ${SSPI_STATE_DIR:-<repo>/.state}/domain, except winbindd's socket, which stays in
-# Samba's default /run/samba/winbindd: Wine's NTLM provider runs Samba's ntlm_auth, which looks only there.
-# ntlm_auth needs nothing from /etc/samba/smb.conf (it works with the distro file, an empty or a missing one).
-# Nothing listens outside 127.0.0.1 (not even ::1).
+# Runs inside the Debian 13 root (scripts/bed.sh): Samba 4.22, its winbindd and the ntlm_auth that Wine's NTLM
+# provider runs must be one release. Called from the host, it re-runs itself there (`env` needs no root).
+#
+# State: Samba's own database, sockets and pid files live in the root at /var/lib/sspi-dc (physically
+# <state>/trixie/var/lib/sspi-dc), a short fixed path: Samba's Unix sockets must stay under the 108-byte limit
+# whatever the clone's path. Everything the tests and clients use (krb5.conf, the keytab, credential caches,
+# the replay cache, secrets.env, logs) lives under ${SSPI_STATE_DIR:-<repo>/.state}/domain, at the same path
+# inside the root and out. winbindd's socket stays at Samba's default /run/samba/winbindd (in the root), where
+# ntlm_auth looks. Nothing listens outside 127.0.0.1 (not even ::1).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${SSPI_STATE_DIR:-$root/.state}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)          # smb.conf needs absolute paths
+export SSPI_STATE_DIR=$state
 dir=$state/domain
+
+if [ -z "${SSPI_IN_BED:-}" ] && [ "${1:-}" != env ]; then
+  exec bash "$root/scripts/bed.sh" run bash "$root/scripts/domain.sh" "$@"
+fi
 
 REALM=SSPI.TEST
 DOMAIN=SSPI
@@ -34,7 +44,7 @@ PASS1='Alice-Pa55word!'
 USER2='jürgen'
 PASS2='Jürgen-Pässwört-2026!'
 
-samba_dir=$dir/samba                 # provision --targetdir
+samba_dir=/var/lib/sspi-dc           # provision --targetdir, inside the root (see the header)
 smb_conf=$samba_dir/etc/smb.conf
 pid_dir=$samba_dir/run
 pid_file=$pid_dir/samba.pid
@@ -43,10 +53,8 @@ krb5_conf=$dir/krb5.conf
 keytab=$dir/http.keytab
 rcache_dir=$dir/rcache
 secrets=$dir/secrets.env
-marker=$dir/.provisioned
+marker=$samba_dir/.provisioned       # with the database: a remade root provisions again
 WAIT_SECONDS=${SSPI_DOMAIN_WAIT:-60}
-
-PACKAGES=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules krb5-user winbind python3-gssapi)
 
 # samba-tool (Python) and Samba's charset code must treat the non-ASCII user name as UTF-8 even when CI runs
 # with no locale at all.
@@ -68,42 +76,24 @@ die_log() {
   exit 1
 }
 
-# Single-quote a value for the shell (works for any bytes, including UTF-8 and quotes).
 # A process that exited but was not reaped yet (a zombie) still answers kill -0; count it as gone.
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
+# Single-quote a value for the shell (works for any bytes, including UTF-8 and quotes).
 shq() { local s=$1; printf "'%s'" "${s//\'/\'\\\'\'}"; }
 
-# --- packages ---------------------------------------------------------------------------------------------
-
-ensure_packages() {
-  local missing=() p
-  for p in "${PACKAGES[@]}"; do
-    if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]; then
-      missing+=("$p")
+# The domain's ports are the host's (the root shares its network): a KDC or directory already listening on
+# loopback (another clone's domain, or a Samba started on the host) would answer in our place, or make ours
+# fail to bind. Say so rather than let the tests talk to the wrong domain.
+ensure_ports_free() {
+  local port hex
+  for port in 88 389; do
+    hex=$(printf '%04X' "$port")
+    if awk -v p=":$hex" '$4 == "0A" && $2 ~ p"$" { found = 1 } END { exit !found }' /proc/net/tcp /proc/net/tcp6; then
+      say "error: something else already listens on TCP port $port (another clone's domain? a Samba or KDC on the host?)"
+      say "stop it first (in that clone: scripts/domain.sh stop)"
+      exit 1
     fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  mkdir -p "$logs"
-  say "installing ${missing[*]}"
-  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; } \
-    >"$logs/apt.log" 2>&1 || die_log "$logs/apt.log" "apt-get install failed"
-}
-
-# Debian's packages may have started their own smbd/nmbd/winbindd/samba from /etc/samba/smb.conf (they write
-# pid files to the compiled-in /run/samba; ours go under the state folder). A distro winbindd would own the
-# socket in /run/samba/winbindd that ntlm_auth talks to, and its smbd/nmbd hold ports, so stop them.
-# samba-dcerpcd is what a distro smbd/winbindd spawns on demand (its rpcd_* children exit with it).
-stop_distro_daemons() {
-  local name pid i
-  for name in samba smbd nmbd winbindd samba-dcerpcd; do
-    [ -f "/run/samba/$name.pid" ] || continue
-    pid=$(head -n 1 "/run/samba/$name.pid" 2>/dev/null || true)
-    if ! [[ $pid =~ ^[0-9]+$ ]] || ! alive "$pid"; then continue; fi
-    say "stopping the distro's $name (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.2; done
-    if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
   done
 }
 
@@ -267,7 +257,6 @@ wait_healthy() {
 
 cmd_start() {
   local pid t0=$SECONDS
-  ensure_packages
   mkdir -p "$dir"
   exec 9>>"$dir/.lock"
   flock 9                              # parallel `start`s: one provisions/starts, the others wait
@@ -276,7 +265,7 @@ cmd_start() {
     say "running (pid $pid)"
     return 0
   fi
-  stop_distro_daemons
+  ensure_ports_free
   [ -f "$marker" ] || provision
   [ -f "$krb5_conf" ] || write_krb5_conf
   [ -f "$keytab" ] || { mkdir -p "$logs"; export_keytab; }

