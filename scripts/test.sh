@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): builds the addon and the TypeScript, starts the embedded domain,
-# then runs
-#   1. the unit suite (test/unit) inside the official Windows node.exe under Wine, against Wine's
-#      secur32 and the Samba domain, and
-#   2. the end-to-end suite (test/e2e) on Linux Node, which starts the HTTP server in Windows
-#      node.exe and drives it with curl and MIT GSSAPI,
-# and ends with one line "N passed, N failed" over both.
+# The test command (`npm test`): builds the addons (win32-x64, win32-ia32) and the TypeScript, makes the
+# Debian 13 root and starts the embedded domain in it (scripts/testbed.sh), then runs
+#   1. the unit suite (test/unit) inside the official Windows node.exe 22 (x64) under Wine 10, against
+#      Wine's secur32 and the Samba domain;
+#   2. the end-to-end suite (test/e2e) on Linux Node: the shipped binaries, the CLI, the workflow file, and
+#      the HTTP server in Windows node.exe driven by curl and MIT GSSAPI;
+#   3. the compatibility suite (test/compat) on Linux Node: the packed tarball installed into an empty
+#      folder and exercised in every Windows Node line of scripts/node-lines.json (x64 and ia32);
+# and ends with one line "N passed, N failed" over all three.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,15 +15,22 @@ cd "$root"
 . scripts/testbed.sh
 testbed_up
 testbed_tickets tests
+# Every Node line the compatibility suite runs, fetched now rather than inside a test's time limit.
+for line in $(node -p "require('./scripts/node-lines.json').compat.join(' ')"); do
+  SSPI_NODE=$line bash scripts/wine-node.sh --prepare
+done
 
-rm -f "$state/unit.json" "$state/e2e.json"
+summaries=("$state/unit.json" "$state/e2e.json" "$state/compat.json")
+rm -f "${summaries[@]}"
+mocha=(node_modules/mocha/bin/mocha.js --no-color --reporter test/support/reporter.js)
 set +e
-echo "== unit suite: Windows node.exe under Wine"
-SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc node_modules/mocha/bin/mocha.js \
-  --no-color --timeout 60000 --reporter test/support/reporter.js 'dist/test/unit/**/*.test.js'
+echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under Wine 10 (Debian 13 root)"
+SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
+  --timeout 60000 'dist/test/unit/**/*.test.js'
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"
-SSPI_TEST_SUMMARY=$state/e2e.json node node_modules/mocha/bin/mocha.js \
-  --no-color --timeout 120000 --reporter test/support/reporter.js 'dist/test/e2e/**/*.test.js'
+SSPI_TEST_SUMMARY=$state/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
+echo "== compatibility suite: the packed tarball on every Windows Node line"
+SSPI_TEST_SUMMARY=$state/compat.json node "${mocha[@]}" --timeout 180000 'dist/test/compat/**/*.test.js'
 set -e
 
 # A suite that died before reporting (a crash) counts as one failure.
@@ -34,4 +43,4 @@ node -e '
   }
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
   process.exit(failed ? 1 : 0);
-' "$state/unit.json" "$state/e2e.json"
+' "${summaries[@]}"

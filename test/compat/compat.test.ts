@@ -1,0 +1,146 @@
+import { strict as assert } from 'node:assert';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+import { testBed } from '../support/env';
+
+const run = promisify(execFile);
+const repo = path.resolve(__dirname, '..', '..', '..');
+const lines = (JSON.parse(fs.readFileSync(path.join(repo, 'scripts', 'node-lines.json'), 'utf8')) as { compat: string[] }).compat;
+const PORT = Number(process.env.SSPI_COMPAT_PORT ?? 18180);
+
+interface Check<T> {
+  ok?: T;
+  error?: string;
+  code?: string;
+}
+
+interface Handshake {
+  client: string;
+  server: string;
+  legs: number;
+}
+
+/** What test/compat/probe.js printed after its `report ` prefix. */
+interface Report {
+  version: string;
+  arch: string;
+  packageDir: string;
+  addon: string;
+  packages: Check<string[]>;
+  kerberos: Check<Handshake>;
+  ntlm: Check<Handshake>;
+}
+
+/** The value of a probe check, or an assertion error that carries the probe's own error. */
+function ok<T>(c: Check<T>, what: string): T {
+  assert.equal(c.error, undefined, `${what}: ${c.error} (${c.code ?? 'no SSPI status'})`);
+  return c.ok as T;
+}
+
+// The package as users get it: `npm pack` (both prebuilds), installed with `npm install <tarball>` into an
+// empty folder, then loaded by `require('sspi')` in each Windows Node line of scripts/node-lines.json
+// (official node.exe builds from the npm registry, x64 and ia32) under Wine 10, against the domain.
+describe('compatibility: the packed tarball on every Windows Node line', function () {
+  const bed = testBed();
+  const dir = path.join(bed.stateDir, 'compat');
+  const app = path.join(dir, 'app');
+  let tarball: string;
+  let files: string[];
+
+  before(async () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(app, { recursive: true });
+    // --ignore-scripts: `npm test` built everything already (prepack would build it again).
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repo });
+    const packed = (JSON.parse(stdout) as { filename: string; files: { path: string }[] }[])[0];
+    tarball = path.join(dir, packed.filename);
+    files = packed.files.map((f) => f.path);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'compat-app', private: true }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app });
+    fs.copyFileSync(path.join(repo, 'test', 'compat', 'probe.js'), path.join(app, 'probe.js'));
+  });
+
+  it('npm pack ships the win32-x64 and win32-ia32 prebuilds, the compiled library, and no tests', () => {
+    for (const f of ['prebuilds/win32-x64/node.napi.node', 'prebuilds/win32-ia32/node.napi.node', 'dist/lib/index.js', 'dist/lib/index.d.ts']) {
+      assert.ok(files.includes(f), `${f} missing from ${path.basename(tarball)}`);
+    }
+    assert.deepEqual(files.filter((f) => f.startsWith('dist/test/') || f.startsWith('test/')), []);
+  });
+
+  for (const [i, line] of lines.entries()) {
+    const [, arch, version] = /^win-(x64|x86)@(.+)$/.exec(line)!;
+    const nodeArch = arch === 'x86' ? 'ia32' : 'x64';
+
+    describe(`Windows node.exe ${version} ${nodeArch} (node-win-${arch}@${version})`, () => {
+      const port = PORT + i;
+      let child: ChildProcess;
+      let output = '';
+      let report: Report;
+
+      before(async () => {
+        child = spawn('bash', [path.join(repo, 'scripts', 'wine-node.sh'), 'probe.js'], {
+          cwd: app,
+          env: { ...process.env, SSPI_NODE: line, SSPI_COMPAT_PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true, // its own process group, so after() reaches wine and node.exe too
+        });
+        child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+        child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+        const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`probe exited (${code}):\n${output}`))));
+        const listening = new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (/listening on \d+/.test(output)) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 100);
+          child.once('exit', () => clearInterval(poll));
+        });
+        await Promise.race([listening, exited]);
+        exited.catch(() => undefined); // after() ends it on purpose
+        const printed = /^report (.*)$/m.exec(output);
+        assert.ok(printed, `the probe printed no report:\n${output}`);
+        report = JSON.parse(printed[1]) as Report;
+      });
+
+      after(async () => {
+        if (child?.exitCode === null && child.pid) {
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          process.kill(-child.pid, 'SIGTERM');
+          await gone;
+        }
+      });
+
+      it(`runs node ${version} (${nodeArch}) and loads prebuilds/win32-${nodeArch} from the installed package`, () => {
+        assert.equal(report.version, `v${version}`);
+        assert.equal(report.arch, nodeArch);
+        assert.equal(report.addon, `prebuilds/win32-${nodeArch}/node.napi.node`);
+        assert.match(report.packageDir.replace(/\\/g, '/'), /\/compat\/app\/node_modules\/sspi$/);
+      });
+
+      it('lists Negotiate, Kerberos and NTLM (EnumerateSecurityPackages)', () => {
+        const names = ok(report.packages, 'enumerateSecurityPackages');
+        for (const want of ['Negotiate', 'Kerberos', 'NTLM']) assert.ok(names.includes(want), `${want} not in ${names.join(', ')}`);
+      });
+
+      it('Kerberos: AP-REQ and AP-REP reach SEC_E_OK on both sides', () => {
+        assert.deepEqual(ok(report.kerberos, 'Kerberos handshake'), { client: 'SEC_E_OK', server: 'SEC_E_OK', legs: 2 });
+      });
+
+      it('NTLM as the non-ASCII user: three legs reach SEC_E_OK on both sides', () => {
+        assert.deepEqual(ok(report.ntlm, 'NTLM handshake'), { client: 'SEC_E_OK', server: 'SEC_E_OK', legs: 3 });
+      });
+
+      it('curl --negotiate (Kerberos) gets 200 from its IntegratedAuthenticator', async () => {
+        const { stdout } = await run('curl', ['-sS', '--negotiate', '-u', ':', '--resolve', `${bed.host}:${port}:127.0.0.1`,
+          '-w', '\n%{http_code}', `http://${bed.host}:${port}/`], { timeout: 60_000 });
+        const [body, status] = stdout.trimEnd().split('\n');
+        assert.equal(status, '200', stdout);
+        assert.deepEqual(JSON.parse(body), { scheme: 'Negotiate', package: 'Kerberos', node: `v${version}`, arch: nodeArch });
+      });
+    });
+  }
+});
