@@ -111,6 +111,8 @@ cmd_make() {
   say "installing Wine 10, Samba 4.22, winbind, MIT Kerberos in the root (~1-2 min)"
   in_root dpkg --add-architecture i386 >>"$log" 2>&1 || die_log "$log" "dpkg --add-architecture i386 failed"
   in_root apt-get update -q >>"$log" 2>&1 || die_log "$log" "apt-get update in the root failed"
+  # A make that was killed half way may have left dpkg mid-install.
+  in_root dpkg --configure -a >>"$log" 2>&1 || die_log "$log" "dpkg --configure -a in the root failed"
   in_root apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" >>"$log" 2>&1 \
     || die_log "$log" "apt-get install in the root failed"
   in_root apt-get clean >>"$log" 2>&1 || true
@@ -137,6 +139,8 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   path) echo "$bed" ;;
   remove)
+    # A domain still running in the root would keep using the files about to go.
+    [ -f "$ready" ] && bash "$root/scripts/domain.sh" stop >/dev/null 2>&1 || true
     say "removing $bed"
     rm -rf "$bed"
     ;;

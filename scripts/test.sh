@@ -24,7 +24,7 @@ summaries=("$state/unit.json" "$state/e2e.json" "$state/compat.json")
 rm -f "${summaries[@]}"
 mocha=(node_modules/mocha/bin/mocha.js --no-color --reporter test/support/reporter.js)
 set +e
-echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under Wine 10 (Debian 13 root)"
+echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under $(bash scripts/bed.sh run wine --version) (Debian 13 root)"
 SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
   --timeout 60000 'dist/test/unit/**/*.test.js'
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"

@@ -7,7 +7,7 @@ import { handshake } from '../../lib/handshake';
 import { testBed } from '../support/env';
 import { wineVersion } from '../support/wine';
 
-// NTLM with explicit domain credentials (SEC_WINNT_AUTH_IDENTITY_EXW), client and server in this
+// NTLM with explicit domain credentials (SEC_WINNT_AUTH_IDENTITY_W), client and server in this
 // process. The server validates against the Samba domain controller: under Wine through Samba's
 // ntlm_auth and winbindd, on Windows through the machine's domain.
 describe('NTLM against the domain', () => {
