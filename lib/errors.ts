@@ -39,8 +39,18 @@ export class SspiError extends Error {
    * SECBUFFER_MISSING buffer (a hint; SSPI says it is not always exact).
    */
   readonly missingBytes: number | undefined;
+  /**
+   * From InitializeSecurityContext / AcceptSecurityContext: the output token the package produced
+   * together with the failure (a Kerberos KRB-ERROR, a SPNEGO reject, a TLS alert), which belongs to
+   * the peer; undefined when it produced none. A new Buffer the caller owns.
+   */
+  readonly token: Buffer | undefined;
+  /** From InitializeSecurityContext / AcceptSecurityContext: the pfContextAttr bits the failing call returned. */
+  readonly contextAttr: number | undefined;
 
-  constructor(status: number, fn: string, options: { package?: string; detail?: string; missingBytes?: number } = {}) {
+  constructor(status: number, fn: string, options: {
+    package?: string; detail?: string; missingBytes?: number; token?: Buffer; contextAttr?: number;
+  } = {}) {
     const code = statusName(status);
     let text = '';
     try {
@@ -57,6 +67,8 @@ export class SspiError extends Error {
     this.function = fn;
     this.package = options.package;
     this.missingBytes = options.missingBytes;
+    this.token = options.token;
+    this.contextAttr = options.contextAttr;
   }
 }
 
