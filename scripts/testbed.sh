@@ -38,10 +38,13 @@ testbed_up() {
 }
 
 testbed_tickets() {
-  KRB5CCNAME=FILE:$state/domain/ccache-$1
+  local name=$1
+  # A state folder shared by several clones (SSPI_STATE_DIR outside this one) holds each clone's own.
+  case "$state/" in "$root"/*) ;; *) name=$name-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+  KRB5CCNAME=FILE:$state/domain/ccache-$name
   export KRB5CCNAME
   bash "$root/scripts/domain.sh" kinit "$SSPI_USER" >/dev/null
-  SSPI_TEST_CONFIG=$state/$1-config.json
+  SSPI_TEST_CONFIG=$state/$name-config.json
   export SSPI_TEST_CONFIG
   node "$root/scripts/test-config.js" >"$SSPI_TEST_CONFIG"
 }
