@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -45,7 +46,8 @@ function ok<T>(c: Check<T>, what: string): T {
 // (official node.exe builds from the npm registry, x64 and ia32) under Wine 10, against the domain.
 describe('compatibility: the packed tarball on every Windows Node line', function () {
   const bed = testBed();
-  const dir = path.join(bed.stateDir, 'compat');
+  // One folder per clone: several clones may share a state folder (SSPI_STATE_DIR).
+  const dir = path.join(bed.stateDir, 'compat', createHash('sha256').update(repo).digest('hex').slice(0, 8));
   const app = path.join(dir, 'app');
   let tarball: string;
   let files: string[];
