@@ -50,7 +50,12 @@ if [ -z "${SSPI_IN_BED:-}" ]; then
 fi
 
 # --- inside the root: the Wine prefix, then node.exe ---------------------------------------------------------
-export WINEPREFIX=$state/wine
+# One wineserver serves every Wine process of a prefix and opens their files itself, inside the mount namespace
+# of the bed run that started it (scripts/bed.sh). Clones sharing a state folder (SSPI_STATE_DIR outside the
+# repo) bind different repos, so each gets a prefix, and so a wineserver, of its own.
+prefix=wine
+case "$state/" in "$root"/*) ;; *) prefix=wine-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+export WINEPREFIX=$state/$prefix
 export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono/Gecko: nothing here needs .NET or a browser engine, and their installers would prompt.
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
