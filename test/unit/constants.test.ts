@@ -1,8 +1,22 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import * as constants from '../../lib/constants';
 import { isSuccess, SspiError, statusName } from '../../lib/errors';
 import { native } from '../../lib/native';
+import { testBed } from '../support/env';
+
+/** Every .ts file under `dir`, recursively. */
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...tsFiles(p));
+    else if (entry.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
 
 /** Every `enum NAME { MEMBER = value }` of lib/constants.ts as the header name the SDK uses. */
 function tsConstants(): Map<string, number> {
@@ -57,5 +71,20 @@ describe('constants (lib/constants.ts against sspi.h / winerror.h)', () => {
     assert.equal(e.function, 'QuerySecurityPackageInfo');
     assert.equal(e.package, 'Nope');
     assert.match(e.message, /^QuerySecurityPackageInfo \(Nope\) failed: SEC_E_SECPKG_NOT_FOUND \(0x80090305\)/);
+  });
+
+  it('every SEC_E_* / SEC_I_* name the test sources use exists in lib/constants.ts (so in sspi.h / winerror.h)', () => {
+    // A Windows expectation naming a status no header defines (a "replay detected" status was one) can
+    // never pass on Microsoft's secur32. Read the test sources themselves from the repository.
+    const testDir = path.join(testBed().repoDir, 'test');
+    const files = tsFiles(testDir);
+    assert.ok(files.length > 5, `only ${files.length} test sources under ${testDir}`);
+    const unknown = new Set<string>();
+    for (const file of files) {
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bSEC_[EI]_[A-Z0-9_]+/g)) {
+        if (!(m[0] in constants.SECURITY_STATUS)) unknown.add(`${m[0]} (${path.relative(testDir, file)})`);
+      }
+    }
+    assert.deepEqual([...unknown], []);
   });
 });
