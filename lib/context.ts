@@ -3,6 +3,7 @@ import { Credentials } from './credentials';
 import { disposeSymbol } from './disposable';
 import { check, isSuccess, SspiError, statusName } from './errors';
 import { native, NativeContextResult, NativeCtxtHandle, SecBufferIn, SecBufferOut, SecBufferOutSpec, SecPkgInfo } from './native';
+import { flags, maskOf, optionalBoolean, optionalString, optionsObject, own } from './options';
 import { timeStampToDate } from './time';
 
 /** What one handshake step produced. */
@@ -81,7 +82,7 @@ export interface ContextAttributeMap {
 export type SupportedContextAttribute = keyof ContextAttributeMap;
 
 interface ContextCommon {
-  /** TargetDataRep; SECURITY_DREP.NATIVE (default) or NETWORK. */
+  /** TargetDataRep: SECURITY_DREP.NATIVE (default) or NETWORK; any other number is a RangeError. */
   targetDataRep?: SECURITY_DREP;
   /**
    * Let the package allocate output tokens (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY; the
@@ -98,13 +99,19 @@ export interface ClientContextOptions extends ContextCommon {
    * and for Negotiate to choose Kerberos; NTLM ignores it.
    */
   targetName?: string;
-  /** fContextReq (ISC_REQ_* bits). Default {@link DEFAULT_ISC_REQ}. */
+  /**
+   * fContextReq: ISC_REQ_* bits, an integer 0..0xFFFFFFFF (RangeError for other numbers or for bits
+   * sspi.h defines no ISC_REQ_* flag for). Default {@link DEFAULT_ISC_REQ}.
+   */
   contextReq?: number;
 }
 
 /** Options of {@link ServerContext}. */
 export interface ServerContextOptions extends ContextCommon {
-  /** fContextReq (ASC_REQ_* bits). Default {@link DEFAULT_ASC_REQ}. */
+  /**
+   * fContextReq: ASC_REQ_* bits, an integer 0..0xFFFFFFFF (RangeError for other numbers or for bits
+   * sspi.h defines no ASC_REQ_* flag for). Default {@link DEFAULT_ASC_REQ}.
+   */
   contextReq?: number;
 }
 
@@ -117,6 +124,34 @@ export const DEFAULT_ASC_REQ =
   ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONFIDENTIALITY | ASC_REQ.INTEGRITY | ASC_REQ.CONNECTION;
 
 const ALLOCATE_MEMORY = ISC_REQ.ALLOCATE_MEMORY; // == ASC_REQ.ALLOCATE_MEMORY (0x100)
+
+/** Every ISC_REQ_* bit sspi.h defines (lib/constants.ts, checked against the header). */
+const ISC_REQ_MASK = maskOf(ISC_REQ as unknown as Record<string, number>);
+/** Every ASC_REQ_* bit sspi.h defines. */
+const ASC_REQ_MASK = maskOf(ASC_REQ as unknown as Record<string, number>);
+
+/** The options both sides share, checked (own properties only). */
+interface CommonParsed {
+  contextReq: number;
+  targetDataRep: number;
+  allocateMemory: boolean;
+}
+
+function parseCommon(options: Record<string, unknown>, side: 'ISC_REQ' | 'ASC_REQ', defaultReq: number): CommonParsed {
+  const req = own(options, 'contextReq');
+  const contextReq = req === undefined ? defaultReq : flags(req, side === 'ISC_REQ' ? ISC_REQ_MASK : ASC_REQ_MASK, 'options.contextReq', `${side}_*`);
+  const rep = own(options, 'targetDataRep');
+  let targetDataRep: number = SECURITY_DREP.NATIVE;
+  if (rep !== undefined) {
+    if (typeof rep !== 'number') throw new TypeError('options.targetDataRep must be SECURITY_DREP.NATIVE or SECURITY_DREP.NETWORK');
+    if (rep !== SECURITY_DREP.NATIVE && rep !== SECURITY_DREP.NETWORK) {
+      throw new RangeError(`options.targetDataRep must be SECURITY_DREP.NATIVE (0x10) or SECURITY_DREP.NETWORK (0), not ${rep}`);
+    }
+    targetDataRep = rep;
+  }
+  const allocateMemory = optionalBoolean(options, 'allocateMemory', 'options.allocateMemory') ?? false;
+  return { contextReq, targetDataRep, allocateMemory };
+}
 
 function checkToken(token: unknown): Uint8Array | undefined {
   if (token === undefined || token === null) return undefined;
@@ -140,31 +175,36 @@ export abstract class SecurityContext {
   complete = false;
   /** pfContextAttr of the last step. */
   contextAttr = 0;
-  /** ptsExpiry of the last step (100-ns intervals since 1601-01-01). */
+  /**
+   * ptsExpiry of the step that established the context (SEC_E_OK), as SSPI returned it: 100-ns
+   * intervals since 1601-01-01, local time; 0n before.
+   */
   expiryTimeStamp = 0n;
-  protected readonly contextReq: number;
-  protected readonly targetDataRep: number;
+  /**
+   * ptsExpiry of the step that established the context, as an instant (converted from local time
+   * when the step returned; see {@link timeStampToDate}); null before, for "never", or when the
+   * package does not report it (Wine's NTLM).
+   */
+  expiry: Date | null = null;
+  /** fContextReq as passed to every step (ISC_REQ_* or ASC_REQ_* bits). */
+  readonly contextReq: number;
+  /** TargetDataRep (SECURITY_DREP). */
+  readonly targetDataRep: number;
   private readonly fn: string;
   private disposedFlag = false;
 
-  protected constructor(credentials: Credentials, fn: string, contextReq: number, options: ContextCommon) {
+  protected constructor(credentials: Credentials, fn: string, common: CommonParsed) {
     if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
-    if (typeof contextReq !== 'number') throw new TypeError('contextReq must be a number of flag bits');
     this.credentials = credentials;
     this.fn = fn;
-    this.contextReq = options.allocateMemory ? contextReq | ALLOCATE_MEMORY : contextReq;
-    this.targetDataRep = options.targetDataRep ?? SECURITY_DREP.NATIVE;
+    this.contextReq = (common.allocateMemory ? common.contextReq | ALLOCATE_MEMORY : common.contextReq) >>> 0;
+    this.targetDataRep = common.targetDataRep;
     this.handle = new (native().CtxtHandle)();
   }
 
   /** The package name the credentials were acquired for. */
   get package(): string {
     return this.credentials.package;
-  }
-
-  /** ptsExpiry as a Date, or null for "never" / not reported. */
-  get expiry(): Date | null {
-    return timeStampToDate(this.expiryTimeStamp);
   }
 
   /** True once disposed. */
@@ -175,13 +215,32 @@ export abstract class SecurityContext {
   /** The SSPI call itself: a promise when `async`, the result otherwise. */
   protected abstract invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult>;
 
+  /**
+   * What JSON.stringify shows: package, side, target name, state, pfContextAttr and expiry (ISO 8601
+   * or null); never the handle or any token.
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      package: this.package,
+      function: this.fn,
+      complete: this.complete,
+      contextAttr: this.contextAttr,
+      expiry: this.expiry?.toISOString() ?? null,
+      disposed: this.disposedFlag,
+    };
+  }
+
   private prepare(token: unknown): [SecBufferIn[] | null, SecBufferOutSpec[]] {
     if (this.disposedFlag) throw new Error(`${this.fn}: the context has been disposed`);
     if (this.complete) throw new Error(`${this.fn}: the context is already established; nothing more to exchange`);
     const bytes = checkToken(token);
     const input = bytes ? [{ type: SECBUFFER.TOKEN, buffer: bytes }] : null;
-    const size = this.contextReq & ALLOCATE_MEMORY ? 0 : this.credentials.maxTokenSize;
-    return [input, [{ type: SECBUFFER.TOKEN, size }]];
+    return [input, [{ type: SECBUFFER.TOKEN, size: this.outputSize() }]];
+  }
+
+  /** cbBuffer of the output token buffer supplied to each step: cbMaxToken, or 0 when the package allocates. */
+  private outputSize(): number {
+    return this.contextReq & ALLOCATE_MEMORY ? 0 : this.credentials.maxTokenSize;
   }
 
   private finish(r: NativeContextResult): StepResult {
@@ -197,11 +256,18 @@ export abstract class SecurityContext {
       status = status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED ? SECURITY_STATUS.SEC_E_OK : SECURITY_STATUS.SEC_I_CONTINUE_NEEDED;
     }
     if (!isSuccess(status)) {
-      throw stepError(status, this.fn, this.package, r.input);
+      throw stepError(status, this.fn, this.package, r, this.outputSize());
     }
     this.contextAttr = r.contextAttr >>> 0;
-    this.expiryTimeStamp = r.expiry;
     this.complete = status === SECURITY_STATUS.SEC_E_OK;
+    if (this.complete) {
+      // Only the final call's ptsExpiry counts: "Until the last call of the authentication process,
+      // the expiration time for the context can be incorrect because more information will be
+      // provided during later stages of the negotiation"
+      // (https://learn.microsoft.com/en-us/windows/win32/secauthn/acceptsecuritycontext--kerberos).
+      this.expiryTimeStamp = r.expiry;
+      this.expiry = timeStampToDate(r.expiry, { at: new Date() });
+    }
     const token = out.buffer && out.buffer.length > 0 ? out.buffer : undefined;
     return { status, code: statusName(status), token, complete: this.complete, contextAttr: this.contextAttr };
   }
@@ -216,9 +282,11 @@ export abstract class SecurityContext {
    * SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
    * The output token is a new Buffer the caller owns; package memory is freed inside the call.
    * @param token - the peer's token (bytes), or undefined.
-   * @throws TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
-   *   already complete, or busy with another call.
-   * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext'):
+   * @rejects TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
+   *   already complete, or busy with another call (the promise rejects; nothing is thrown synchronously).
+   * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext'); its
+   *   `token` holds the output token the package produced with the failure (a KRB-ERROR, a SPNEGO
+   *   reject, a TLS alert), which belongs to the peer, and `contextAttr` the pfContextAttr returned:
    *   SEC_E_LOGON_DENIED (bad user or password), SEC_E_INVALID_TOKEN, SEC_E_TARGET_UNKNOWN
    *   (no such SPN), SEC_E_NO_CREDENTIALS, SEC_E_WRONG_PRINCIPAL, SEC_E_TIME_SKEW,
    *   SEC_E_INTERNAL_ERROR, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_INCOMPLETE_MESSAGE, ...
@@ -230,7 +298,8 @@ export abstract class SecurityContext {
 
   /**
    * {@link SecurityContext.step} on the calling thread: same SSPI calls, arguments, ownership and
-   * errors (thrown), but it blocks the event loop while Kerberos talks to the KDC.
+   * errors (thrown synchronously: TypeError, Error, SspiError with its `token`), but it blocks the
+   * event loop while Kerberos talks to the KDC.
    */
   stepSync(token?: Uint8Array): StepResult {
     const [input, output] = this.prepare(token);
@@ -300,10 +369,35 @@ export abstract class SecurityContext {
   }
 }
 
-function stepError(status: number, fn: string, pkg: string, input: SecBufferOut[]): SspiError {
+/**
+ * The output token a failing ISC/ASC produced, if any. The AcceptSecurityContext pages say of pOutput
+ * "Any buffer generated must be sent back to the client application"
+ * (https://learn.microsoft.com/en-us/windows/win32/secauthn/acceptsecuritycontext--general), and
+ * ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR exist so that "When errors occur, the remote party
+ * will be notified" — by such a token (Kerberos KRB-ERROR, SPNEGO reject, TLS alert).
+ *
+ * With a caller-supplied buffer (the default) a package that produced nothing may leave cbBuffer as
+ * supplied: measured, Wine's Kerberos returns SEC_E_INVALID_TOKEN with cbBuffer still 12000 and the
+ * bytes untouched. Those are not a token. A token is what the package wrote: 0 < cbBuffer < the size
+ * supplied (no package's token fills its whole cbMaxToken), or any non-empty buffer the package
+ * allocated (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY, supplied size 0).
+ */
+export function failureToken(output: SecBufferOut | undefined, supplied: number): Buffer | undefined {
+  if (!output || !output.buffer || output.size === 0) return undefined;
+  if (supplied > 0 && output.size >= supplied) return undefined;
+  return output.buffer.length === output.size ? output.buffer : output.buffer.subarray(0, output.size);
+}
+
+function stepError(status: number, fn: string, pkg: string, r: NativeContextResult, supplied: number): SspiError {
   // On SEC_E_INCOMPLETE_MESSAGE, SSPI says in a SECBUFFER_MISSING how many more bytes it needs.
-  const missing = input.find((b) => (b.type & 0x0fffffff) === SECBUFFER.MISSING);
-  return new SspiError(status, fn, { package: pkg, detail: 'processing the security token', missingBytes: missing?.size });
+  const missing = r.input.find((b) => (b.type & 0x0fffffff) === SECBUFFER.MISSING);
+  return new SspiError(status, fn, {
+    package: pkg,
+    detail: 'processing the security token',
+    missingBytes: missing?.size,
+    token: failureToken(r.output[0], supplied),
+    contextAttr: r.contextAttr >>> 0,
+  });
 }
 
 /**
@@ -321,15 +415,18 @@ export class ClientContext extends SecurityContext {
 
   /**
    * @param credentials - outbound credentials ({@link Credentials.acquire} with use 'outbound' or 'both').
-   * @param options - target SPN, ISC_REQ_* flags, data representation, allocation mode.
-   * @throws TypeError for arguments of the wrong type.
+   * @param options - target SPN, ISC_REQ_* flags, data representation, allocation mode; read as
+   *   own properties only.
+   * @throws TypeError for arguments of the wrong type (a targetName with a NUL character included).
+   * @throws RangeError for a contextReq that is not an integer 0..0xFFFFFFFF of ISC_REQ_* bits, or a
+   *   targetDataRep other than SECURITY_DREP.NATIVE / NETWORK.
    */
   constructor(credentials: Credentials, options: ClientContextOptions = {}) {
-    super(credentials, 'InitializeSecurityContext', options.contextReq ?? DEFAULT_ISC_REQ, options);
-    if (options.targetName !== undefined && typeof options.targetName !== 'string') {
-      throw new TypeError('targetName must be a string such as HTTP/host.example.com');
-    }
-    this.targetName = options.targetName;
+    const o = optionsObject(options, 'options');
+    const common = parseCommon(o, 'ISC_REQ', DEFAULT_ISC_REQ);
+    const targetName = optionalString(o, 'targetName', 'options.targetName (an SPN such as HTTP/host.example.com)', true);
+    super(credentials, 'InitializeSecurityContext', common);
+    this.targetName = targetName;
   }
 
   protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
@@ -353,11 +450,13 @@ export class ClientContext extends SecurityContext {
 export class ServerContext extends SecurityContext {
   /**
    * @param credentials - inbound credentials ({@link Credentials.acquire} with use 'inbound' or 'both').
-   * @param options - ASC_REQ_* flags, data representation, allocation mode.
+   * @param options - ASC_REQ_* flags, data representation, allocation mode; read as own properties only.
    * @throws TypeError for arguments of the wrong type.
+   * @throws RangeError for a contextReq that is not an integer 0..0xFFFFFFFF of ASC_REQ_* bits, or a
+   *   targetDataRep other than SECURITY_DREP.NATIVE / NETWORK.
    */
   constructor(credentials: Credentials, options: ServerContextOptions = {}) {
-    super(credentials, 'AcceptSecurityContext', options.contextReq ?? DEFAULT_ASC_REQ, options);
+    super(credentials, 'AcceptSecurityContext', parseCommon(optionsObject(options, 'options'), 'ASC_REQ', DEFAULT_ASC_REQ));
   }
 
   protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {

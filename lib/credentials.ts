@@ -3,6 +3,7 @@ import { disposeSymbol } from './disposable';
 import { check } from './errors';
 import { native, NativeAcquireResult, NativeAuthData, NativeCredHandle } from './native';
 import { maxTokenSize } from './packages';
+import { choice, optionalString, own } from './options';
 import { timeStampToDate } from './time';
 
 /** Direction of a credential (fCredentialUse): a client's is 'outbound', a server's 'inbound'. */
@@ -45,18 +46,20 @@ const USE: Record<CredentialUse, number> = {
   both: SECPKG_CRED.BOTH,
 };
 
-function authData(options: AcquireCredentialsOptions): NativeAuthData | null {
-  const id = options.identity;
-  if (id === undefined && options.packageList === undefined) return null;
-  if (id !== undefined && (typeof id !== 'object' || id === null)) {
-    throw new TypeError('identity must be an object { user, domain?, password }');
-  }
+function authData(options: Record<string, unknown>): NativeAuthData | null {
+  const idValue = own(options, 'identity');
+  const packageList = optionalString(options, 'packageList', 'options.packageList');
+  if (idValue === undefined && packageList === undefined) return null;
   const data: NativeAuthData = {};
-  if (id) {
-    if (typeof id.user !== 'string') throw new TypeError('identity.user must be a string');
-    if (typeof id.password !== 'string') throw new TypeError('identity.password must be a string');
-    if (id.domain !== undefined && typeof id.domain !== 'string') throw new TypeError('identity.domain must be a string');
-    let { user, domain } = id;
+  if (idValue !== undefined) {
+    if (typeof idValue !== 'object' || idValue === null || Array.isArray(idValue)) {
+      throw new TypeError('options.identity must be an object { user, domain?, password }');
+    }
+    const id = idValue as Record<string, unknown>;
+    let user = own(id, 'user');
+    if (typeof user !== 'string') throw new TypeError('options.identity.user must be a string');
+    if (typeof own(id, 'password') !== 'string') throw new TypeError('options.identity.password must be a string');
+    let domain = optionalString(id, 'domain', 'options.identity.domain');
     if (domain === undefined) {
       // 'DOMAIN\user' is the down-level logon name; 'user@realm' (UPN) is passed through as the user.
       const slash = user.indexOf('\\');
@@ -65,24 +68,32 @@ function authData(options: AcquireCredentialsOptions): NativeAuthData | null {
         user = user.slice(slash + 1);
       }
     }
-    data.user = user;
-    data.password = id.password;
+    data.user = user as string;
+    data.password = own(id, 'password') as string;
     if (domain !== undefined) data.domain = domain;
   }
-  if (options.packageList !== undefined) {
-    if (typeof options.packageList !== 'string') throw new TypeError('packageList must be a string');
-    data.packageList = options.packageList;
-  }
+  if (packageList !== undefined) data.packageList = packageList;
   return data;
 }
 
-function parseOptions(options: AcquireCredentialsOptions): [string | null, string, number, NativeAuthData | null] {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object { package, ... }');
-  if (typeof options.package !== 'string' || options.package === '') throw new TypeError('options.package must be a package name');
-  const use = options.use ?? 'outbound';
-  if (!(use in USE)) throw new TypeError("options.use must be 'inbound', 'outbound' or 'both'");
-  if (options.principal !== undefined && typeof options.principal !== 'string') throw new TypeError('options.principal must be a string');
-  return [options.principal ?? null, options.package, USE[use], authData(options)];
+interface ParsedOptions {
+  principal: string | null;
+  package: string;
+  use: CredentialUse;
+  authData: NativeAuthData | null;
+}
+
+function parseOptions(value: unknown): ParsedOptions {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('options must be an object { package, use?, principal?, identity?, packageList? }');
+  }
+  const options = value as Record<string, unknown>;
+  const pkg = optionalString(options, 'package', 'options.package', true);
+  if (pkg === undefined || pkg === '') throw new TypeError("options.package must be a package name such as 'Negotiate'");
+  const useValue = own(options, 'use');
+  const use = useValue === undefined ? 'outbound' : choice(useValue, USE, 'options.use');
+  const principal = optionalString(options, 'principal', 'options.principal', true) ?? null;
+  return { principal, package: pkg, use, authData: authData(options) };
 }
 
 /**
@@ -100,47 +111,54 @@ export class Credentials {
   readonly package: string;
   /** fCredentialUse. */
   readonly use: CredentialUse;
-  /** ptsExpiry as SSPI returned it (100-ns intervals since 1601-01-01). */
+  /** ptsExpiry as SSPI returned it: 100-ns intervals since 1601-01-01, local time (see {@link timeStampToDate}). */
   readonly expiryTimeStamp: bigint;
+  /** ptsExpiry as an instant, converted from local time when the call returned; null for "never" / not reported. */
+  readonly expiry: Date | null;
 
-  private constructor(handle: NativeCredHandle, options: AcquireCredentialsOptions, expiry: bigint) {
+  private constructor(handle: NativeCredHandle, parsed: ParsedOptions, expiry: bigint, at: Date) {
     this.handle = handle;
-    this.package = options.package;
-    this.use = options.use ?? 'outbound';
+    this.package = parsed.package;
+    this.use = parsed.use;
     this.expiryTimeStamp = expiry;
+    this.expiry = timeStampToDate(expiry, { at });
   }
 
-  private static fromResult(r: NativeAcquireResult, options: AcquireCredentialsOptions): Credentials {
-    check(r.status, 'AcquireCredentialsHandle', { package: options.package });
-    return new Credentials(r.credential as NativeCredHandle, options, r.expiry ?? 0n);
+  private static fromResult(r: NativeAcquireResult, parsed: ParsedOptions): Credentials {
+    const at = new Date();
+    check(r.status, 'AcquireCredentialsHandle', { package: parsed.package });
+    return new Credentials(r.credential as NativeCredHandle, parsed, r.expiry ?? 0n, at);
   }
 
   /**
    * Acquires credentials off the JavaScript thread.
    *
    * Calls [AcquireCredentialsHandleW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew)
-   * on the thread pool.
-   * @throws TypeError for options of the wrong shape (synchronously, before any call).
+   * on the thread pool. Options are read as own properties only.
+   * @param options - `package` (name, required), `use` ('outbound' default, 'inbound', 'both'),
+   *   `principal`, `identity` ({ user, domain?, password }), `packageList` (Negotiate).
+   * @returns the credentials; the caller owns them (dispose() or `using`).
+   * @rejects TypeError for options of the wrong shape (the promise rejects; nothing is thrown
+   *   synchronously and no SSPI call is made).
    * @rejects SspiError (`function: 'AcquireCredentialsHandle'`): SEC_E_SECPKG_NOT_FOUND for an
    *   unknown package, SEC_E_NO_CREDENTIALS when the current user has none for it,
    *   SEC_E_NOT_OWNER, SEC_E_INTERNAL_ERROR, SEC_E_INSUFFICIENT_MEMORY.
    *   A wrong password is usually not detected here but by the handshake (SEC_E_LOGON_DENIED).
    */
   static async acquire(options: AcquireCredentialsOptions): Promise<Credentials> {
-    const [principal, pkg, use, data] = parseOptions(options);
-    const r = await native().acquireCredentialsHandle(principal, pkg, use, data, true);
-    return Credentials.fromResult(r, options);
+    const parsed = parseOptions(options);
+    const r = await native().acquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData, true);
+    return Credentials.fromResult(r, parsed);
   }
 
-  /** {@link Credentials.acquire} on the calling thread. Same arguments and errors, thrown. */
+  /**
+   * {@link Credentials.acquire} on the calling thread: same arguments and errors, thrown
+   * synchronously (TypeError for options of the wrong shape, SspiError from
+   * [AcquireCredentialsHandleW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew)).
+   */
   static acquireSync(options: AcquireCredentialsOptions): Credentials {
-    const [principal, pkg, use, data] = parseOptions(options);
-    return Credentials.fromResult(native().acquireCredentialsHandle(principal, pkg, use, data, false), options);
-  }
-
-  /** ptsExpiry as a Date, or null if it never expires (or the package does not say). */
-  get expiry(): Date | null {
-    return timeStampToDate(this.expiryTimeStamp);
+    const parsed = parseOptions(options);
+    return Credentials.fromResult(native().acquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData, false), parsed);
   }
 
   /**
@@ -156,6 +174,14 @@ export class Credentials {
   /** True once {@link Credentials.dispose} was called. */
   get disposed(): boolean {
     return !this.handle.valid;
+  }
+
+  /**
+   * What JSON.stringify shows: the package, use, expiry (ISO 8601 or null) and whether disposed;
+   * never the handle, the identity or the password (none of which the object keeps).
+   */
+  toJSON(): { package: string; use: CredentialUse; expiry: string | null; disposed: boolean } {
+    return { package: this.package, use: this.use, expiry: this.expiry?.toISOString() ?? null, disposed: this.disposed };
   }
 
   /**

@@ -1,8 +1,37 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import * as constants from '../../lib/constants';
 import { isSuccess, SspiError, statusName } from '../../lib/errors';
 import { native } from '../../lib/native';
+import { testBed } from '../support/env';
+
+/** Every file under `dir` whose name ends with `ext`, recursively. */
+function filesUnder(dir: string, ext: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p, ext));
+    else if (entry.name.endsWith(ext)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The test sources: the .ts files of the repository the test bed names (repoDir). The Windows
+ * workflow runs this file from an installed package without a test-bed config and without the .ts
+ * sources; there the compiled tests next to this file (dist/test, which keep every string and
+ * comment) are read instead.
+ */
+function testSources(): { dir: string; files: string[] } {
+  if (process.env.SSPI_TEST_CONFIG) {
+    const dir = path.join(testBed().repoDir, 'test');
+    return { dir, files: filesUnder(dir, '.ts') };
+  }
+  const dir = path.join(__dirname, '..');
+  return { dir, files: filesUnder(dir, '.js') };
+}
 
 /** Every `enum NAME { MEMBER = value }` of lib/constants.ts as the header name the SDK uses. */
 function tsConstants(): Map<string, number> {
@@ -57,5 +86,19 @@ describe('constants (lib/constants.ts against sspi.h / winerror.h)', () => {
     assert.equal(e.function, 'QuerySecurityPackageInfo');
     assert.equal(e.package, 'Nope');
     assert.match(e.message, /^QuerySecurityPackageInfo \(Nope\) failed: SEC_E_SECPKG_NOT_FOUND \(0x80090305\)/);
+  });
+
+  it('every SEC_E_* / SEC_I_* name the test sources use exists in lib/constants.ts (so in sspi.h / winerror.h)', () => {
+    // A Windows expectation naming a status no header defines (a "replay detected" status was one) can
+    // never pass on Microsoft's secur32. Read the test sources themselves from the repository.
+    const { dir: testDir, files } = testSources();
+    assert.ok(files.length > 5, `only ${files.length} test sources under ${testDir}`);
+    const unknown = new Set<string>();
+    for (const file of files) {
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/\bSEC_[EI]_[A-Z0-9_]+/g)) {
+        if (!(m[0] in constants.SECURITY_STATUS)) unknown.add(`${m[0]} (${path.relative(testDir, file)})`);
+      }
+    }
+    assert.deepEqual([...unknown], []);
   });
 });
