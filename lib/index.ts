@@ -25,6 +25,7 @@ export type {
 } from './context';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange } from './handshake';
-export { timeStampToDate } from './time';
+export { timeStampToDate, MAXTIMEQUADPART } from './time';
+export type { TimeStampOptions } from './time';
 export { IntegratedAuthenticator } from './http/server';
 export type { IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, HttpAuthScheme } from './http/server';
