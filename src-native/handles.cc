@@ -38,7 +38,8 @@ struct Tag<CtxtHandleWrap> {
   static constexpr const char* kName = "CtxtHandle";
 };
 
-// The prototype members' callbacks. node-addon-api's InstanceMethod / InstanceAccessor unwrap `this`
+// The prototype members' callbacks (the descriptor's data is the member's name, a string literal).
+// node-addon-api's InstanceMethod / InstanceAccessor unwrap `this`
 // unchecked (napi_unwrap returns whatever native object another class wrapped there); these check the
 // receiver's type tag first and throw a TypeError for any other receiver.
 template <typename Wrap, Napi::Value (Wrap::*Member)(const Napi::CallbackInfo&)>
@@ -47,8 +48,9 @@ napi_value Guarded(napi_env env, napi_callback_info cbinfo) {
     Napi::CallbackInfo info(env, cbinfo);
     Napi::Value self = info.This();
     if (!HasTag(self, Tag<Wrap>::value())) {
-      throw Napi::TypeError::New(env, std::string(Tag<Wrap>::kName) + " member called on an object that is not a " +
-                                          Tag<Wrap>::kName);
+      const char* member = static_cast<const char*>(info.Data());
+      throw Napi::TypeError::New(env, std::string(Tag<Wrap>::kName) + ".prototype." + member +
+                                          " called on an object that is not a " + Tag<Wrap>::kName);
     }
     Wrap* wrap = Wrap::Unwrap(self.As<Napi::Object>());
     if (wrap == nullptr) throw Napi::TypeError::New(env, std::string(Tag<Wrap>::kName) + " object is not initialized");
@@ -61,12 +63,14 @@ napi_value Guarded(napi_env env, napi_callback_info cbinfo) {
 
 template <typename Wrap, Napi::Value (Wrap::*Member)(const Napi::CallbackInfo&)>
 Napi::ClassPropertyDescriptor<Wrap> Method(const char* name) {
-  return napi_property_descriptor{name, nullptr, &Guarded<Wrap, Member>, nullptr, nullptr, nullptr, napi_default, nullptr};
+  return napi_property_descriptor{name,    nullptr, &Guarded<Wrap, Member>, nullptr, nullptr, nullptr, napi_default,
+                                  const_cast<char*>(name)};
 }
 
 template <typename Wrap, Napi::Value (Wrap::*Get)(const Napi::CallbackInfo&)>
 Napi::ClassPropertyDescriptor<Wrap> Getter(const char* name) {
-  return napi_property_descriptor{name, nullptr, nullptr, &Guarded<Wrap, Get>, nullptr, nullptr, napi_default, nullptr};
+  return napi_property_descriptor{name,    nullptr, nullptr, &Guarded<Wrap, Get>, nullptr, nullptr, napi_default,
+                                  const_cast<char*>(name)};
 }
 
 }  // namespace
