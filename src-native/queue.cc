@@ -21,6 +21,7 @@
 // napi_deferred (Node-API has no way to drop one unsettled): a few bytes per call cut off by a teardown.
 #include "common.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -77,14 +78,18 @@ class Pool {
 
   Submitted Submit(Job* job) {
     std::unique_lock<std::mutex> lock(mutex_);
-    // Jobs that idle threads are about to take do not count as waiting.
-    size_t waiting = queue_.size() > idle_ ? queue_.size() - idle_ : 0;
-    if (waiting >= maxQueue_) {
+    // Jobs that idle threads are about to take do not count as waiting (idle threads above a lowered
+    // thread count are about to end, and take none).
+    size_t busy = live_ - idle_;
+    size_t usable = wanted_ > busy ? std::min<size_t>(idle_, wanted_ - busy) : 0;
+    size_t withThis = queue_.size() + 1;
+    size_t waiting = withThis > usable ? withThis - usable : 0;  // would wait for a thread, this call included
+    if (waiting > maxQueue_) {
       rejected_++;
       return Submitted::kFull;
     }
     queue_.push_back(job);
-    if (queue_.size() > idle_ && live_ < wanted_) {
+    if (queue_.size() > usable && live_ < wanted_) {
       try {
         std::thread([this] { Run(); }).detach();
         live_++;
