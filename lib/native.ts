@@ -136,6 +136,12 @@ export interface NativeBinding {
     fContextReq: number, targetDataRep: number, output: SecBufferOutSpec[], async: true): Promise<NativeContextResult>;
   completeAuthToken(context: NativeCtxtHandle, token: SecBufferIn[]): number;
   queryContextAttributes(context: NativeCtxtHandle, ulAttribute: number): { status: number; value?: Record<string, unknown> };
+  /**
+   * SSPI handles the addon holds now, process-wide (every environment, and calls in flight or cut
+   * off by a worker's end): credentials from AcquireCredentialsHandle not yet freed, contexts a first
+   * ISC/ASC created not yet deleted. A diagnostic for leak tests.
+   */
+  handleFigures(): { credentials: number; contexts: number };
   /** Sets the process-wide SSPI call queue's settings (absent fields unchanged); returns the figures. */
   configureQueue(options: NativeQueueOptions): NativeQueueFigures;
   /** The SSPI call queue's settings and current figures. */

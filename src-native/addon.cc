@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("CredHandle", cred);
   exports.Set("CtxtHandle", ctxt);
 
+  InitHandles(env, exports);
   InitPackages(env, exports);
   InitCredentials(env, exports);
   InitContexts(env, exports);

@@ -104,6 +104,13 @@ Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p);
 // meanwhile (the context is busy, the credential has uses, so free/delete are deferred). The destructor
 // runs after every other owner let go (std::shared_ptr orders it after their last access).
 
+// How many SSPI handles the addon holds at this moment, process-wide (every environment, and calls in
+// flight or cut off): +1 when AcquireCredentialsHandle or a first ISC/ASC creates one, -1 when
+// FreeCredentialsHandle / DeleteSecurityContext releases it. A diagnostic (handleFigures()) that lets
+// tests prove handles are not leaked.
+enum class HandleKind { kCredentials, kContext };
+void CountHandle(HandleKind kind, int delta);
+
 // One CredHandle.
 struct CredState {
   CredHandle handle{};
@@ -202,6 +209,7 @@ class BufferDesc {
 };
 
 // ---- exported functions ----
+void InitHandles(Napi::Env env, Napi::Object exports);
 void InitPackages(Napi::Env env, Napi::Object exports);
 void InitCredentials(Napi::Env env, Napi::Object exports);
 void InitContexts(Napi::Env env, Napi::Object exports);

@@ -15,7 +15,10 @@ namespace {
 class ContextCall : public SspiCall {
  public:
   ~ContextCall() override {
-    if (executed_ && first_ && !FAILED(status_) && !adopted_) DeleteSecurityContext(&newHandle_);
+    if (executed_ && first_ && !FAILED(status_) && !adopted_) {
+      DeleteSecurityContext(&newHandle_);
+      CountHandle(HandleKind::kContext, -1);
+    }
   }
 
   void Finish() override {
@@ -68,6 +71,11 @@ class ContextCall : public SspiCall {
     SecInvalidateHandle(&newHandle_);
   }
 
+  void Executed() {
+    executed_ = true;
+    if (first_ && !FAILED(status_)) CountHandle(HandleKind::kContext, +1);
+  }
+
   PCredHandle credPtr() { return cred_ ? &cred_->handle : nullptr; }
   PCtxtHandle ctxIn() { return first_ ? nullptr : &ctx_->handle; }
   PCtxtHandle ctxOut() { return first_ ? &newHandle_ : &ctx_->handle; }
@@ -103,7 +111,7 @@ class InitializeCall : public ContextCall {
   void Execute() override {
     status_ = InitializeSecurityContextW(credPtr(), ctxIn(), hasTarget_ ? &target_[0] : nullptr, req_, 0, dataRep_,
                                          inputPtr(), 0, ctxOut(), output_.desc(), &attr_, &expiry_);
-    executed_ = true;
+    Executed();
   }
 
  private:
@@ -127,7 +135,7 @@ class AcceptCall : public ContextCall {
   void Execute() override {
     status_ = AcceptSecurityContext(credPtr(), ctxIn(), inputPtr(), req_, dataRep_, ctxOut(), output_.desc(), &attr_,
                                     &expiry_);
-    executed_ = true;
+    Executed();
   }
 };
 

@@ -37,7 +37,10 @@ class AcquireCall : public SspiCall {
   }
 
   ~AcquireCall() override {
-    if (status_ == SEC_E_OK && !handedOver_) FreeCredentialsHandle(&handle_);
+    if (status_ == SEC_E_OK && !handedOver_) {
+      FreeCredentialsHandle(&handle_);
+      CountHandle(HandleKind::kCredentials, -1);
+    }
   }
 
   void Execute() override {
@@ -62,6 +65,7 @@ class AcquireCall : public SspiCall {
     SecInvalidateHandle(&handle_);
     status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_, nullptr,
                                         authData, nullptr, nullptr, &handle_, &expiry_);
+    if (status_ == SEC_E_OK) CountHandle(HandleKind::kCredentials, +1);
     SecureZeroMemory(&id, sizeof(id));
     SecureZeroMemory(&idEx, sizeof(idEx));
     password_.Wipe();

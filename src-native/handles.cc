@@ -8,9 +8,14 @@
 // .call(credHandle), CredHandle.prototype.free.call({}), on Object.create(CtxtHandle.prototype)).
 #include "common.h"
 
+#include <atomic>
+
 namespace sspi {
 
 namespace {
+
+std::atomic<long> gCredHandles{0};
+std::atomic<long> gCtxtHandles{0};
 
 // Random, fixed type tags (napi_type_tag_object) for the two handle classes.
 const napi_type_tag kCredTag = {0x5a1c0e37d2b94f10ULL, 0x9b7e3c21a4d65f08ULL};
@@ -77,8 +82,21 @@ Napi::ClassPropertyDescriptor<Wrap> Getter(const char* name) {
 
 // ---------------------------------------------------------------- states
 
+void CountHandle(HandleKind kind, int delta) {
+  (kind == HandleKind::kCredentials ? gCredHandles : gCtxtHandles) += delta;
+}
+
+// handleFigures() -> { credentials, contexts }: SSPI handles the addon holds now, process-wide.
+Napi::Value HandleFigures(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("credentials", Napi::Number::New(info.Env(), static_cast<double>(gCredHandles.load())));
+  o.Set("contexts", Napi::Number::New(info.Env(), static_cast<double>(gCtxtHandles.load())));
+  return o;
+}
+
 SECURITY_STATUS CredState::FreeNow() {
   valid = false;
+  CountHandle(HandleKind::kCredentials, -1);
   SECURITY_STATUS status = FreeCredentialsHandle(&handle);
   SecInvalidateHandle(&handle);
   return status;
@@ -90,6 +108,7 @@ CredState::~CredState() {
 
 SECURITY_STATUS CtxtState::DeleteNow() {
   valid = false;
+  CountHandle(HandleKind::kContext, -1);
   deleted = true;
   SECURITY_STATUS status = DeleteSecurityContext(&handle);
   SecInvalidateHandle(&handle);
@@ -214,6 +233,10 @@ Napi::Value CtxtHandleWrap::Delete(const Napi::CallbackInfo& info) {
 
 Napi::Value CtxtHandleWrap::GetValid(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), state_->valid && !state_->deleteRequested);
+}
+
+void InitHandles(Napi::Env env, Napi::Object exports) {
+  exports.Set("handleFigures", Napi::Function::New<HandleFigures>(env, "handleFigures"));
 }
 
 }  // namespace sspi

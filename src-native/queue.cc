@@ -159,12 +159,10 @@ class Pool {
           job->failed = true;
         }
       }
+      Deliver(job);  // counted as running until then, so an idle queue holds no undelivered call
       lock.lock();
       running_--;
       completed_++;
-      lock.unlock();
-      Deliver(job);
-      lock.lock();
     }
   }
 
