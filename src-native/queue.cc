@@ -22,18 +22,50 @@
 #include "common.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
 
 namespace sspi {
+
+namespace {
+
+// Windows' own slim lock and condition variable (what libuv's pool uses too), not std::mutex /
+// std::condition_variable: with MinGW's posix thread model those go through winpthread, whose
+// condition variable made each queued call's hand-over several times slower.
+class SlimLock {
+ public:
+  SlimLock() = default;
+  SlimLock(const SlimLock&) = delete;
+  SlimLock& operator=(const SlimLock&) = delete;
+  void lock() { AcquireSRWLockExclusive(&lock_); }
+  void unlock() { ReleaseSRWLockExclusive(&lock_); }
+  SRWLOCK* get() { return &lock_; }
+
+ private:
+  SRWLOCK lock_ = SRWLOCK_INIT;
+};
+
+class Condition {
+ public:
+  Condition() = default;
+  Condition(const Condition&) = delete;
+  Condition& operator=(const Condition&) = delete;
+  // Waits with `lock` held (released while waiting, held again on return).
+  void Wait(SlimLock& lock) { SleepConditionVariableSRW(&cv_, lock.get(), INFINITE, 0); }
+  void WakeOne() { WakeConditionVariable(&cv_); }
+  void WakeAll() { WakeAllConditionVariable(&cv_); }
+
+ private:
+  CONDITION_VARIABLE cv_ = CONDITION_VARIABLE_INIT;
+};
+
+}  // namespace
 
 // One environment's delivery channel. `closed` and `tsfn` are guarded by `mutex`; once `closed` is set
 // (by the env cleanup hook, on the JavaScript thread) no thread touches `tsfn` again, since Node-API frees
 // it during the same teardown. `pending` is used only on the JavaScript thread.
 struct Channel {
-  std::mutex mutex;
+  SlimLock mutex;
   bool closed = false;
   napi_threadsafe_function tsfn = nullptr;
   size_t pending = 0;  // calls submitted and not yet delivered: the event loop is kept alive while > 0
@@ -57,7 +89,7 @@ struct Job {
 };
 
 bool ChannelClosed(Channel& channel) {
-  std::lock_guard<std::mutex> lock(channel.mutex);
+  std::lock_guard<SlimLock> lock(channel.mutex);
   return channel.closed;
 }
 
@@ -66,7 +98,7 @@ bool ChannelClosed(Channel& channel) {
 void Deliver(Job* job) {
   Channel& channel = *job->channel;
   {
-    std::lock_guard<std::mutex> lock(channel.mutex);
+    std::lock_guard<SlimLock> lock(channel.mutex);
     if (!channel.closed && napi_call_threadsafe_function(channel.tsfn, job, napi_tsfn_nonblocking) == napi_ok) return;
   }
   delete job;
@@ -77,7 +109,7 @@ class Pool {
   enum class Submitted { kQueued, kFull, kNoThread };
 
   Submitted Submit(Job* job) {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::unique_lock<SlimLock> lock(mutex_);
     // Jobs that idle threads are about to take do not count as waiting (idle threads above a lowered
     // thread count are about to end, and take none).
     size_t busy = live_ - idle_;
@@ -90,36 +122,26 @@ class Pool {
     }
     queue_.push_back(job);
     if (queue_.size() > usable && live_ < wanted_) {
-      try {
-        std::thread([this] { Run(); }).detach();
+      if (StartThread()) {
         live_++;
-      } catch (...) {
-        if (live_ == 0) {  // nothing would ever run it
-          queue_.pop_back();
-          return Submitted::kNoThread;
-        }
+      } else if (live_ == 0) {  // nothing would ever run it
+        queue_.pop_back();
+        return Submitted::kNoThread;
       }
     }
     lock.unlock();
-    wake_.notify_one();
+    wake_.WakeOne();
     return Submitted::kQueued;
   }
 
   void Configure(uint32_t threads, uint32_t maxQueue) {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::unique_lock<SlimLock> lock(mutex_);
     wanted_ = threads;
     maxQueue_ = maxQueue;
     // More threads: started as jobs arrive (Submit), or now for jobs already waiting.
-    while (live_ < wanted_ && queue_.size() > idle_) {
-      try {
-        std::thread([this] { Run(); }).detach();
-        live_++;
-      } catch (...) {
-        break;
-      }
-    }
+    while (live_ < wanted_ && queue_.size() > idle_ && StartThread()) live_++;
     lock.unlock();
-    wake_.notify_all();  // fewer threads: idle ones above the number end
+    wake_.WakeAll();  // fewer threads: idle ones above the number end
   }
 
   struct Figures {
@@ -129,22 +151,35 @@ class Pool {
   };
 
   Figures Read() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<SlimLock> lock(mutex_);
     return Figures{wanted_, maxQueue_, live_, queue_.size(), running_, rejected_, completed_};
   }
 
  private:
+  // A detached thread running Run(); false if Windows could not start one.
+  bool StartThread() {
+    HANDLE thread = CreateThread(nullptr, 0, &Pool::ThreadMain, this, 0, nullptr);
+    if (thread == nullptr) return false;
+    CloseHandle(thread);
+    return true;
+  }
+
+  static DWORD WINAPI ThreadMain(void* pool) {
+    static_cast<Pool*>(pool)->Run();
+    return 0;
+  }
+
   void Run() {
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::unique_lock<SlimLock> lock(mutex_);
     for (;;) {
       while (queue_.empty() && live_ <= wanted_) {
         idle_++;
-        wake_.wait(lock);
+        wake_.Wait(mutex_);
         idle_--;
       }
       if (live_ > wanted_) {  // configured down: this thread ends
         live_--;
-        if (!queue_.empty()) wake_.notify_one();  // let a remaining thread take what is waiting
+        if (!queue_.empty()) wake_.WakeOne();  // let a remaining thread take what is waiting
         return;
       }
       Job* job = queue_.front();
@@ -166,8 +201,8 @@ class Pool {
     }
   }
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
+  SlimLock mutex_;
+  Condition wake_;
   std::deque<Job*> queue_;
   uint32_t wanted_ = kDefaultThreads;
   uint32_t maxQueue_ = kDefaultMaxQueue;
@@ -239,7 +274,7 @@ void CallJs(napi_env env, napi_value /*js_callback*/, void* /*context*/, void* d
 void CloseChannel(void* arg) {
   auto* holder = static_cast<std::shared_ptr<Channel>*>(arg);
   {
-    std::lock_guard<std::mutex> lock((*holder)->mutex);
+    std::lock_guard<SlimLock> lock((*holder)->mutex);
     (*holder)->closed = true;
   }
   delete holder;
