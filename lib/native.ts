@@ -105,7 +105,7 @@ export interface NativeQueueFigures {
   liveThreads: number;
   /** Calls waiting for a thread now. */
   queued: number;
-  /** Calls running on a queue thread now. */
+  /** Calls taken by a queue thread and not yet handed back to their JavaScript thread. */
   running: number;
   /** Calls refused with ERR_SSPI_QUEUE_FULL since the process started. */
   rejected: number;

@@ -198,8 +198,9 @@ describe('handles and misuse', () => {
   it('garbage collection neither frees the handles of a pending call nor crashes on unreachable ones', async () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     assert.equal(typeof gc, 'function', 'scripts/test.sh runs node.exe with --expose-gc');
-    // No JavaScript reference to the CredHandle or the CtxtHandle survives this expression: only the
-    // pending call's own references keep them alive.
+    // No JavaScript reference to the CredHandle or the CtxtHandle survives this expression: the
+    // objects may be collected, and only the pending call's share of their native state keeps the SSPI
+    // handles alive (freed when the call ends).
     const pending = n.initializeSecurityContext(Credentials.acquireSync({ package: 'NTLM' }).handle, new n.CtxtHandle(), null,
       ISC_REQ.CONNECTION, 0x10, null, [{ type: SECBUFFER.TOKEN, size: 1904 }], true);
     for (let i = 0; i < 5; i++) {
