@@ -109,7 +109,7 @@ export interface NativeQueueFigures {
   running: number;
   /** Calls refused with ERR_SSPI_QUEUE_FULL since the process started. */
   rejected: number;
-  /** Calls that ran since the process started. */
+  /** Calls that left the queue since the process started (ran, or dropped because their worker ended). */
   completed: number;
 }
 

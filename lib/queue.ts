@@ -86,8 +86,9 @@ export function configureQueue(options: QueueOptions): QueueFigures {
 
 /**
  * The SSPI call queue's settings (`threads`, `maxQueue`) and figures now: `liveThreads` started,
- * `queued` calls waiting, `running` calls, and since the process started `rejected` calls (refused
- * with {@link ERR_SSPI_QUEUE_FULL}) and `completed` ones. Counts, process-wide (all threads and
+ * `queued` calls waiting, `running` calls (taken by a thread, result not yet handed back), and since the
+ * process started `rejected` calls (refused with {@link ERR_SSPI_QUEUE_FULL}) and `completed` ones
+ * (ran, or dropped because their worker ended). Counts, process-wide (all threads and
  * workers). No SSPI function is called; nothing to free.
  */
 export function queueFigures(): QueueFigures {

@@ -106,7 +106,7 @@ void Deliver(Job* job) {
 
 class Pool {
  public:
-  enum class Submitted { kQueued, kFull, kNoThread };
+  enum class Submitted { kQueued, kFull, kFailed };
 
   Submitted Submit(Job* job) {
     std::unique_lock<SlimLock> lock(mutex_);
@@ -120,13 +120,17 @@ class Pool {
       rejected_++;
       return Submitted::kFull;
     }
-    queue_.push_back(job);
+    try {
+      queue_.push_back(job);
+    } catch (...) {  // out of memory
+      return Submitted::kFailed;
+    }
     if (queue_.size() > usable && live_ < wanted_) {
       if (StartThread()) {
         live_++;
       } else if (live_ == 0) {  // nothing would ever run it
         queue_.pop_back();
-        return Submitted::kNoThread;
+        return Submitted::kFailed;
       }
     }
     lock.unlock();
@@ -387,7 +391,7 @@ Napi::Value Dispatch(Napi::Env env, SspiCall* call, bool async) {
                         "SSPI call queue is full: " + std::to_string(f.queued) + " calls wait for " +
                             std::to_string(f.threads) + " threads (maxQueue " + std::to_string(f.maxQueue) +
                             "); try again later")
-            : MakeError(env, nullptr, "SSPI call queue: no thread could be started");
+            : MakeError(env, nullptr, "SSPI call queue: the call could not be queued (no thread could be started, or out of memory)");
     if (error == nullptr || napi_reject_deferred(env, deferred, error) != napi_ok) {
       throw Napi::Error::New(env, "SSPI call queue: the call was refused and its promise could not be rejected");
     }
