@@ -2,10 +2,14 @@
  * Handshake throughput (`npm run bench`, inside Windows node.exe): figures and ratios, no pass/fail.
  *
  * - Kerberos in-process handshakes (ticket cache + keytab), synchronous steps vs asynchronous steps
- *   (thread pool), and asynchronous with 4 handshakes in flight;
+ *   (the addon's SSPI call queue), and asynchronous with 4 handshakes in flight;
  * - NTLM handshakes with explicit credentials (under Wine each one runs Samba's ntlm_auth helpers);
- * - the marshalling floor: QueryContextAttributes(SECPKG_ATTR_SIZES) calls per second.
+ * - the marshalling floor: QueryContextAttributes(SECPKG_ATTR_SIZES) calls per second;
+ * - libuv's pool while the SSPI call queue is saturated: fs.promises.readFile latency with 32 slow
+ *   NTLM steps waiting (before the queue, these reads waited behind every SSPI call).
  */
+import * as fs from 'node:fs';
+
 import { ClientContext, ServerContext } from '../lib/context';
 import { Credentials } from '../lib/credentials';
 import { handshake } from '../lib/handshake';
@@ -25,6 +29,13 @@ async function rate(label: string, seconds: number, run: () => Promise<void> | v
   const perSecond = n / ((performance.now() - start) / 1000);
   console.log(`${label.padEnd(58)} ${perSecond.toFixed(1).padStart(10)} /s  (${n} in ${seconds} s)`);
   return perSecond;
+}
+
+/** Mean milliseconds of `n` sequential fs.promises.readFile calls (each several libuv-pool requests). */
+async function readLatency(n: number): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fs.promises.readFile(__filename);
+  return (performance.now() - start) / n;
 }
 
 async function main(): Promise<void> {
@@ -64,6 +75,20 @@ async function main(): Promise<void> {
   using server = new ServerContext(ks);
   await handshake(established, server);
   const q = await rate('QueryContextAttributes(SECPKG_ATTR_SIZES)', seconds, () => { established.sizes(); });
+
+  // libuv's pool stays free while SSPI calls wait on their own queue.
+  const negotiate = (() => {
+    using c = new ClientContext(nc);
+    return c.stepSync().token!;
+  })();
+  const idleRead = await readLatency(20);
+  const slow = Array.from({ length: 32 }, async () => {
+    using s = new ServerContext(ns);
+    await s.step(negotiate);
+  });
+  const busyRead = await readLatency(20);
+  await Promise.all(slow);
+  console.log(`${'fs.promises.readFile, idle / 32 NTLM steps queued (ms)'.padEnd(58)} ${idleRead.toFixed(2).padStart(10)} / ${busyRead.toFixed(2)}`);
 
   console.log('ratios:');
   console.log(`  async / sync Kerberos handshakes             ${(ka1 / ks1).toFixed(2)}`);

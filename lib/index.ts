@@ -7,6 +7,7 @@
  * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
  * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function.
+ * - {@link configureQueue} / {@link queueFigures}: the SSPI call queue asynchronous calls run on.
  * @packageDocumentation
  */
 export * from './constants';
@@ -27,5 +28,7 @@ export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange } from './handshake';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
 export type { TimeStampOptions } from './time';
+export { configureQueue, queueFigures, isQueueFull, ERR_SSPI_QUEUE_FULL } from './queue';
+export type { QueueOptions, QueueFigures } from './queue';
 export { IntegratedAuthenticator } from './http/server';
 export type { IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, HttpAuthScheme } from './http/server';

@@ -5,6 +5,10 @@
  * nothing thrown for SSPI failures (only TypeError/RangeError for wrong JavaScript types and Error
  * for a deleted or busy handle). The public classes in credentials.ts and context.ts turn failures
  * into {@link SspiError}s.
+ *
+ * Calls made with `async: true` run on the addon's own SSPI call queue (src-native/queue.cc, public
+ * face in queue.ts), not on libuv's thread pool; when that queue is full their promise rejects at once
+ * with an Error whose `code` is `'ERR_SSPI_QUEUE_FULL'`.
  * @packageDocumentation
  */
 import * as path from 'node:path';
@@ -83,6 +87,32 @@ export interface NativeContextResult {
   input: SecBufferOut[];
 }
 
+/** The SSPI call queue's settings (process-wide); see configureQueue in queue.ts. */
+export interface NativeQueueOptions {
+  /** Queue threads, 1 to 256. */
+  threads?: number;
+  /** Calls that may wait for a thread, 0 to 1,000,000; beyond: ERR_SSPI_QUEUE_FULL. */
+  maxQueue?: number;
+}
+
+/** The SSPI call queue's settings and current figures (counts of calls and threads). */
+export interface NativeQueueFigures {
+  /** Threads the queue may run (the setting). */
+  threads: number;
+  /** Calls that may wait for a thread (the setting). */
+  maxQueue: number;
+  /** Threads started and not ended (they start as calls arrive, up to `threads`). */
+  liveThreads: number;
+  /** Calls waiting for a thread now. */
+  queued: number;
+  /** Calls taken by a queue thread and not yet handed back to their JavaScript thread. */
+  running: number;
+  /** Calls refused with ERR_SSPI_QUEUE_FULL since the process started. */
+  rejected: number;
+  /** Calls that left the queue since the process started (ran, or dropped because their worker ended). */
+  completed: number;
+}
+
 export interface NativeBinding {
   CredHandle: new (...args: never[]) => NativeCredHandle;
   CtxtHandle: new () => NativeCtxtHandle;
@@ -106,6 +136,16 @@ export interface NativeBinding {
     fContextReq: number, targetDataRep: number, output: SecBufferOutSpec[], async: true): Promise<NativeContextResult>;
   completeAuthToken(context: NativeCtxtHandle, token: SecBufferIn[]): number;
   queryContextAttributes(context: NativeCtxtHandle, ulAttribute: number): { status: number; value?: Record<string, unknown> };
+  /**
+   * SSPI handles the addon holds now, process-wide (every environment, and calls in flight or cut
+   * off by a worker's end): credentials from AcquireCredentialsHandle not yet freed, contexts a first
+   * ISC/ASC created not yet deleted. A diagnostic for leak tests.
+   */
+  handleFigures(): { credentials: number; contexts: number };
+  /** Sets the process-wide SSPI call queue's settings (absent fields unchanged); returns the figures. */
+  configureQueue(options: NativeQueueOptions): NativeQueueFigures;
+  /** The SSPI call queue's settings and current figures. */
+  queueFigures(): NativeQueueFigures;
   /** Every constant of lib/constants.ts as the addon's compiler saw it in sspi.h / winerror.h. */
   headerConstants: Record<string, number>;
 }

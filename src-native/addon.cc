@@ -14,10 +14,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("CredHandle", cred);
   exports.Set("CtxtHandle", ctxt);
 
+  InitHandles(env, exports);
   InitPackages(env, exports);
   InitCredentials(env, exports);
   InitContexts(env, exports);
   InitConstants(env, exports);
+  InitQueue(env, exports);
   return exports;
 }
 

@@ -5,23 +5,41 @@ namespace sspi {
 
 namespace {
 
-// Shared by ISC and ASC: holds the handles for the duration of the call (referenced, so the garbage
-// collector keeps them; marked in use, so dispose() waits), the buffers, and the results.
+// Shared by ISC and ASC: holds the handles' states for the duration of the call (so neither the garbage
+// collector nor dispose() frees them while SSPI uses them: the credential counts the call as a use, the
+// context is busy), the buffers, and the results.
+//
+// A first call creates the context in newHandle_; Finish() moves it into the CtxtHandle's state. A call
+// destroyed without Finish() (its environment ended before the result could be delivered) deletes that
+// new context itself, since no JavaScript object will ever own it.
 class ContextCall : public SspiCall {
  public:
+  ~ContextCall() override {
+    if (executed_ && first_ && !FAILED(status_) && !adopted_) {
+      DeleteSecurityContext(&newHandle_);
+      CountHandle(HandleKind::kContext, -1);
+    }
+  }
+
   void Finish() override {
-    if (ctx_ != nullptr) {
-      // The first call creates the context; it exists only if the call did not fail.
-      if (first_ && !FAILED(status_)) ctx_->Adopt(newHandle_);
-      ctx_->EndUse();
-      ctx_ = nullptr;
+    if (ctx_) {
+      if (executed_ && first_ && !FAILED(status_)) {
+        ctx_->handle = newHandle_;
+        ctx_->valid = true;
+        adopted_ = true;
+      }
+      ctx_->busy = false;
+      if (ctx_->deleteRequested) {
+        ctx_->deleteRequested = false;
+        if (ctx_->valid) ctx_->DeleteNow();
+        ctx_->deleted = true;
+      }
+      ctx_.reset();
     }
-    if (cred_ != nullptr) {
-      cred_->ReleaseUse();
-      cred_ = nullptr;
+    if (cred_) {
+      if (--cred_->uses == 0 && cred_->freeRequested && cred_->valid) cred_->FreeNow();
+      cred_.reset();
     }
-    ctxRef_.Reset();
-    credRef_.Reset();
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -39,31 +57,35 @@ class ContextCall : public SspiCall {
  protected:
   // Takes the handles last, after every argument parsed, so a TypeError leaves nothing marked busy.
   void TakeHandles(Napi::Env env, const Napi::Value& cred, const Napi::Value& ctx, const char* fn, bool credRequired) {
-    CredHandleWrap* c = nullptr;
+    std::shared_ptr<CredState> c;
     if (credRequired || !(cred.IsNull() || cred.IsUndefined())) c = CredHandleWrap::From(cred, "credential");
-    CtxtHandleWrap* x = CtxtHandleWrap::From(ctx, "context");
-    x->CheckUsable(env, fn);
-    if (c != nullptr) {
-      credRef_ = Napi::Persistent(cred.As<Napi::Object>());
-      c->AddUse();
-      cred_ = c;
+    std::shared_ptr<CtxtState> x = CtxtHandleWrap::From(ctx, "context");
+    CtxtHandleWrap::CheckUsable(env, *x, fn);
+    if (c) {
+      c->uses++;
+      cred_ = std::move(c);
     }
-    ctxRef_ = Napi::Persistent(ctx.As<Napi::Object>());
-    x->BeginUse();
-    ctx_ = x;
-    first_ = !x->valid();
+    x->busy = true;
+    first_ = !x->valid;
+    ctx_ = std::move(x);
     SecInvalidateHandle(&newHandle_);
   }
 
-  PCredHandle credPtr() { return cred_ ? cred_->handle() : nullptr; }
-  PCtxtHandle ctxIn() { return first_ ? nullptr : ctx_->handle(); }
-  PCtxtHandle ctxOut() { return first_ ? &newHandle_ : ctx_->handle(); }
+  void Executed() {
+    executed_ = true;
+    if (first_ && !FAILED(status_)) CountHandle(HandleKind::kContext, +1);
+  }
+
+  PCredHandle credPtr() { return cred_ ? &cred_->handle : nullptr; }
+  PCtxtHandle ctxIn() { return first_ ? nullptr : &ctx_->handle; }
+  PCtxtHandle ctxOut() { return first_ ? &newHandle_ : &ctx_->handle; }
   PSecBufferDesc inputPtr() { return input_.empty() ? nullptr : input_.desc(); }
 
-  CredHandleWrap* cred_ = nullptr;
-  CtxtHandleWrap* ctx_ = nullptr;
-  Napi::ObjectReference credRef_, ctxRef_;
-  bool first_ = false;
+  std::shared_ptr<CredState> cred_;
+  std::shared_ptr<CtxtState> ctx_;
+  bool first_ = false;     // no context yet: this call creates one in newHandle_
+  bool executed_ = false;  // the SSPI function ran
+  bool adopted_ = false;   // newHandle_ moved into ctx_
   CtxtHandle newHandle_{};
   BufferDesc input_, output_;
   uint32_t req_ = 0, dataRep_ = 0;
@@ -89,6 +111,7 @@ class InitializeCall : public ContextCall {
   void Execute() override {
     status_ = InitializeSecurityContextW(credPtr(), ctxIn(), hasTarget_ ? &target_[0] : nullptr, req_, 0, dataRep_,
                                          inputPtr(), 0, ctxOut(), output_.desc(), &attr_, &expiry_);
+    Executed();
   }
 
  private:
@@ -112,6 +135,7 @@ class AcceptCall : public ContextCall {
   void Execute() override {
     status_ = AcceptSecurityContext(credPtr(), ctxIn(), inputPtr(), req_, dataRep_, ctxOut(), output_.desc(), &attr_,
                                     &expiry_);
+    Executed();
   }
 };
 
@@ -129,12 +153,12 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
 // For SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE, with the output buffers just produced.
 Napi::Value CompleteToken(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CtxtHandleWrap* ctx = CtxtHandleWrap::From(info[0], "context");
+  std::shared_ptr<CtxtState> ctx = CtxtHandleWrap::From(info[0], "context");
   BufferDesc token;
   token.ParseInput(info[1], "token");
-  ctx->CheckUsable(env, "CompleteAuthToken");
-  if (!ctx->valid()) return StatusValue(env, SEC_E_INVALID_HANDLE);
-  return StatusValue(env, CompleteAuthToken(ctx->handle(), token.desc()));
+  CtxtHandleWrap::CheckUsable(env, *ctx, "CompleteAuthToken");
+  if (!ctx->valid) return StatusValue(env, SEC_E_INVALID_HANDLE);
+  return StatusValue(env, CompleteAuthToken(&ctx->handle, token.desc()));
 }
 
 // ---- QueryContextAttributesW ----
@@ -152,9 +176,9 @@ Napi::Value TakeString(Napi::Env env, wchar_t* s) {
 // allocated are copied and released with FreeContextBuffer here.
 Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CtxtHandleWrap* ctx = CtxtHandleWrap::From(info[0], "context");
+  std::shared_ptr<CtxtState> ctx = CtxtHandleWrap::From(info[0], "context");
   uint32_t attribute = ToUint32(info[1], "ulAttribute");
-  ctx->CheckUsable(env, "QueryContextAttributes");
+  CtxtHandleWrap::CheckUsable(env, *ctx, "QueryContextAttributes");
 
   union {
     SecPkgContext_Sizes sizes;
@@ -190,7 +214,7 @@ Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
   // A context no ISC/ASC call has created yet holds no handle at all: answer as SSPI documents for an
   // invalid handle rather than hand SecInvalidateHandle's placeholder to the package.
   SECURITY_STATUS status =
-      ctx->valid() ? QueryContextAttributesW(ctx->handle(), attribute, &buf) : SEC_E_INVALID_HANDLE;
+      ctx->valid ? QueryContextAttributesW(&ctx->handle, attribute, &buf) : SEC_E_INVALID_HANDLE;
   Napi::Object result = Napi::Object::New(env);
   result.Set("status", StatusValue(env, status));
   if (status != SEC_E_OK) return result;

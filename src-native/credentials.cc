@@ -11,8 +11,13 @@ namespace {
 //   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
 //
 // authData becomes a SEC_WINNT_AUTH_IDENTITY_W (Unicode), or SEC_WINNT_AUTH_IDENTITY_EXW when it
-// carries a packageList. The password is copied to native memory
-// and wiped as soon as the call returns; it is never echoed back or put in an error message.
+// carries a packageList. The password is read straight into a native buffer (Secret) that is wiped
+// as soon as AcquireCredentialsHandle returns, and on every other way out (a later argument that
+// throws while being parsed, a call that never runs); it is never echoed back or put in an error
+// message.
+//
+// The CredHandle a successful call returns belongs to this call until Result() hands it to a
+// CredHandle object; a call destroyed before that (its environment ended) frees it.
 class AcquireCall : public SspiCall {
  public:
   explicit AcquireCall(const Napi::CallbackInfo& info) {
@@ -25,13 +30,18 @@ class AcquireCall : public SspiCall {
       Napi::Object o = auth.As<Napi::Object>();
       hasUser_ = ToWideOptional(o.Get("user"), "authData.user", &user_);
       hasDomain_ = ToWideOptional(o.Get("domain"), "authData.domain", &domain_);
-      hasPassword_ = ToWideOptional(o.Get("password"), "authData.password", &password_);
+      password_.Read(o.Get("password"), "authData.password");
       hasPackageList_ = ToWideOptional(o.Get("packageList"), "authData.packageList", &packageList_);
       hasAuth_ = true;
     }
   }
 
-  ~AcquireCall() override { WipeSecret(&password_); }
+  ~AcquireCall() override {
+    if (status_ == SEC_E_OK && !handedOver_) {
+      FreeCredentialsHandle(&handle_);
+      CountHandle(HandleKind::kCredentials, -1);
+    }
+  }
 
   void Execute() override {
     // SEC_WINNT_AUTH_IDENTITY_W is the structure every package's AcquireCredentialsHandle page
@@ -55,9 +65,10 @@ class AcquireCall : public SspiCall {
     SecInvalidateHandle(&handle_);
     status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_, nullptr,
                                         authData, nullptr, nullptr, &handle_, &expiry_);
+    if (status_ == SEC_E_OK) CountHandle(HandleKind::kCredentials, +1);
     SecureZeroMemory(&id, sizeof(id));
     SecureZeroMemory(&idEx, sizeof(idEx));
-    WipeSecret(&password_);
+    password_.Wipe();
   }
 
   // User, domain and password fields, common to SEC_WINNT_AUTH_IDENTITY_W and _EXW (Unicode).
@@ -67,7 +78,7 @@ class AcquireCall : public SspiCall {
     id->UserLength = static_cast<unsigned long>(user_.size());
     id->Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
     id->DomainLength = static_cast<unsigned long>(domain_.size());
-    id->Password = hasPassword_ ? reinterpret_cast<unsigned short*>(&password_[0]) : nullptr;
+    id->Password = password_.present() ? reinterpret_cast<unsigned short*>(password_.data()) : nullptr;
     id->PasswordLength = static_cast<unsigned long>(password_.size());
     id->Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
   }
@@ -77,15 +88,17 @@ class AcquireCall : public SspiCall {
     result.Set("status", StatusValue(env, status_));
     if (status_ == SEC_E_OK) {
       result.Set("credential", CredHandleWrap::New(env, handle_));
+      handedOver_ = true;
       result.Set("expiry", TimeStampValue(env, expiry_));
     }
     return result;
   }
 
  private:
-  std::wstring principal_, package_, user_, domain_, password_, packageList_;
-  bool hasPrincipal_ = false, hasAuth_ = false, hasUser_ = false, hasDomain_ = false, hasPassword_ = false,
-       hasPackageList_ = false;
+  std::wstring principal_, package_, user_, domain_, packageList_;
+  Secret password_;  // wiped by its destructor on every path, a throw in this constructor included
+  bool hasPrincipal_ = false, hasAuth_ = false, hasUser_ = false, hasDomain_ = false, hasPackageList_ = false;
+  bool handedOver_ = false;  // the CredHandle now belongs to a JavaScript CredHandle object
   unsigned long use_ = 0;
   SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
   CredHandle handle_{};

@@ -1,25 +1,79 @@
-// String conversions, argument checks and the sync/async dispatcher.
+// String conversions and argument checks.
 #include "common.h"
-
-#include <memory>
 
 namespace sspi {
 
-std::wstring ToWide(const Napi::Value& value, const char* what) {
+static_assert(sizeof(wchar_t) == sizeof(char16_t), "wchar_t is UTF-16 on Windows");
+
+namespace {
+
+// The length in UTF-16 code units of a JS string, or a TypeError if it is not one.
+size_t Utf16Length(const Napi::Value& value, const char* what) {
   if (!value.IsString()) {
     throw Napi::TypeError::New(value.Env(), std::string(what) + " must be a string");
   }
-  std::u16string u16 = value.As<Napi::String>().Utf16Value();
-  for (char16_t c : u16) {
-    if (c == 0) throw Napi::TypeError::New(value.Env(), std::string(what) + " must not contain NUL characters");
+  size_t length = 0;
+  napi_status status = napi_get_value_string_utf16(value.Env(), value, nullptr, 0, &length);
+  NAPI_THROW_IF_FAILED(value.Env(), status, 0);
+  return length;
+}
+
+// Copies the string's `length` code units and a NUL into `buffer` (length + 1 elements).
+void CopyUtf16(const Napi::Value& value, wchar_t* buffer, size_t length) {
+  size_t copied = 0;
+  napi_status status =
+      napi_get_value_string_utf16(value.Env(), value, reinterpret_cast<char16_t*>(buffer), length + 1, &copied);
+  if (status != napi_ok) throw Napi::Error::New(value.Env());
+}
+
+bool HasNul(const wchar_t* s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == 0) return true;
   }
-  return std::wstring(u16.begin(), u16.end());
+  return false;
+}
+
+Napi::TypeError NulError(const Napi::Value& value, const char* what) {
+  return Napi::TypeError::New(value.Env(), std::string(what) + " must not contain NUL characters");
+}
+
+}  // namespace
+
+std::wstring ToWide(const Napi::Value& value, const char* what) {
+  size_t length = Utf16Length(value, what);
+  std::wstring out(length, L'\0');
+  CopyUtf16(value, &out[0], length);  // writes the NUL at out[length], which std::wstring provides
+  if (HasNul(out.data(), length)) throw NulError(value, what);
+  return out;
 }
 
 bool ToWideOptional(const Napi::Value& value, const char* what, std::wstring* out) {
   if (value.IsUndefined() || value.IsNull()) return false;
   *out = ToWide(value, what);
   return true;
+}
+
+// V8 may keep its own copies of the string (the JavaScript value itself, a flattened cons string);
+// those are the caller's and the garbage collector's. What the addon makes, it wipes: the one buffer
+// here, filled straight from the string.
+bool Secret::Read(const Napi::Value& value, const char* what) {
+  Wipe();
+  if (value.IsUndefined() || value.IsNull()) return false;
+  size_t length = Utf16Length(value, what);
+  chars_.reset(new wchar_t[length + 1]());
+  size_ = length;
+  CopyUtf16(value, chars_.get(), length);
+  if (HasNul(chars_.get(), length)) {
+    Wipe();
+    throw NulError(value, what);
+  }
+  return true;
+}
+
+void Secret::Wipe() {
+  if (chars_) SecureZeroMemory(chars_.get(), (size_ + 1) * sizeof(wchar_t));
+  chars_.reset();
+  size_ = 0;
 }
 
 Napi::String FromWide(Napi::Env env, const wchar_t* s) {
@@ -30,11 +84,6 @@ Napi::String FromWide(Napi::Env env, const wchar_t* s) {
 Napi::String FromWide(Napi::Env env, const wchar_t* s, size_t chars) {
   if (s == nullptr) return Napi::String::New(env, u"");
   return Napi::String::New(env, reinterpret_cast<const char16_t*>(s), chars);
-}
-
-void WipeSecret(std::wstring* s) {
-  if (!s->empty()) SecureZeroMemory(&(*s)[0], s->size() * sizeof(wchar_t));
-  s->clear();
 }
 
 uint32_t ToUint32(const Napi::Value& value, const char* what) {
@@ -58,64 +107,6 @@ Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p) {
   o.Set("Name", FromWide(env, p->Name));
   o.Set("Comment", FromWide(env, p->Comment));
   return o;
-}
-
-namespace {
-
-// Runs an SspiCall on the thread pool. The call object keeps the handles it uses referenced (and
-// counted as in use) until Finish(), so neither garbage collection nor dispose() frees them while
-// the SSPI function runs.
-class CallWorker : public Napi::AsyncWorker {
- public:
-  CallWorker(Napi::Env env, SspiCall* call)
-      : Napi::AsyncWorker(env, "sspi"), call_(call), deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { call_->Execute(); }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    try {
-      Napi::Value result = call_->Result(env);
-      call_->Finish();
-      deferred_.Resolve(result);
-    } catch (const Napi::Error& e) {
-      call_->Finish();
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  void OnError(const Napi::Error& e) override {
-    call_->Finish();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  std::unique_ptr<SspiCall> call_;
-  Napi::Promise::Deferred deferred_;
-};
-
-}  // namespace
-
-Napi::Value Dispatch(Napi::Env env, SspiCall* call, bool async) {
-  if (async) {
-    auto* worker = new CallWorker(env, call);  // deleted by node-addon-api after OnOK/OnError
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
-  }
-  std::unique_ptr<SspiCall> owned(call);
-  try {
-    owned->Execute();
-    Napi::Value result = owned->Result(env);
-    owned->Finish();
-    return result;
-  } catch (...) {
-    owned->Finish();
-    throw;
-  }
 }
 
 }  // namespace sspi
