@@ -278,12 +278,14 @@ export abstract class SecurityContext {
    *
    * Calls [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) (client) or
    * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (server) on the
-   * thread pool, then [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) when the package returns
+   * addon's SSPI call queue ({@link configureQueue}), then [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) when the package returns
    * SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
    * The output token is a new Buffer the caller owns; package memory is freed inside the call.
    * @param token - the peer's token (bytes), or undefined.
    * @rejects TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
    *   already complete, or busy with another call (the promise rejects; nothing is thrown synchronously).
+   * @rejects Error with `code` 'ERR_SSPI_QUEUE_FULL' ({@link isQueueFull}) when the SSPI call queue is
+   *   full: no SSPI call was made and the context is unchanged, so the step may be retried.
    * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext'); its
    *   `token` holds the output token the package produced with the failure (a KRB-ERROR, a SPNEGO
    *   reject, a TLS alert), which belongs to the peer, and `contextAttr` the pfContextAttr returned:

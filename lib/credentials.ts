@@ -134,12 +134,13 @@ export class Credentials {
    * Acquires credentials off the JavaScript thread.
    *
    * Calls [AcquireCredentialsHandleW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew)
-   * on the thread pool. Options are read as own properties only.
+   * on the addon's SSPI call queue ({@link configureQueue}). Options are read as own properties only.
    * @param options - `package` (name, required), `use` ('outbound' default, 'inbound', 'both'),
    *   `principal`, `identity` ({ user, domain?, password }), `packageList` (Negotiate).
    * @returns the credentials; the caller owns them (dispose() or `using`).
    * @rejects TypeError for options of the wrong shape (the promise rejects; nothing is thrown
    *   synchronously and no SSPI call is made).
+   * @rejects Error with `code` 'ERR_SSPI_QUEUE_FULL' ({@link isQueueFull}) when the SSPI call queue is full.
    * @rejects SspiError (`function: 'AcquireCredentialsHandle'`): SEC_E_SECPKG_NOT_FOUND for an
    *   unknown package, SEC_E_NO_CREDENTIALS when the current user has none for it,
    *   SEC_E_NOT_OWNER, SEC_E_INTERNAL_ERROR, SEC_E_INSUFFICIENT_MEMORY.
