@@ -135,7 +135,13 @@ function ntlm(b: Buffer): TokenFraming | undefined {
     // DomainNameFields at 28, UserNameFields at 36, WorkstationFields at 44 (then, in all but the
     // oldest clients, EncryptedRandomSessionKeyFields, NegotiateFlags, Version and MIC).
     if (b.length < 52) return undefined;
-    for (const at of [12, 20, 28, 36, 44]) if (!fieldInside(b, at)) return undefined;
+    let payload = b.length;
+    for (const at of [12, 20, 28, 36, 44]) {
+      if (!fieldInside(b, at)) return undefined;
+      if (b.readUInt16LE(at) > 0) payload = Math.min(payload, b.readUInt32LE(at + 4));
+    }
+    // EncryptedRandomSessionKeyFields (at 52) belong to the header when the payload starts after them.
+    if (payload >= 60 && b.length >= 60 && !fieldInside(b, 52)) return undefined;
     return { shape: 'ntlm-authenticate', initial: false };
   }
   return undefined;
