@@ -458,13 +458,12 @@ export class IntegratedAuthenticator {
     } catch (e) {
       held.stepping = false;
       this.drop(held);
-      const queueFull = !(e instanceof SspiError) && (e as { code?: unknown } | null)?.code === QUEUE_FULL;
-      if (!(e instanceof SspiError) && !queueFull) throw e;
-      if (socket.destroyed) return undefined;
-      if (queueFull) {
-        this.unavailable(req, res, scheme, QUEUE_FULL);
+      if (!(e instanceof SspiError)) {
+        if ((e as { code?: unknown } | null)?.code !== QUEUE_FULL) throw e;
+        if (!socket.destroyed) this.unavailable(req, res, scheme, QUEUE_FULL);
         return undefined;
       }
+      if (socket.destroyed) return undefined;
       // RFC 4559 section 5: a token the package produced with its failure (KRB-ERROR, SPNEGO reject)
       // goes back to the client in the 401's WWW-Authenticate.
       const reject = e.token && e.token.length > 0 ? { scheme, header: `${scheme} ${e.token.toString('base64')}` } : undefined;
