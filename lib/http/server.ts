@@ -8,18 +8,44 @@
  * connect/Express form.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
-import { ASC_REQ, SECPKG_NEGOTIATION } from '../constants';
-import { ServerContext, StepResult } from '../context';
+import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION } from '../constants';
+import { ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
 import { SspiError } from '../errors';
+import { fitsScheme, inspectToken } from './framing';
 
 /** HTTP authentication schemes offered: RFC 4559's Negotiate and Microsoft's NTLM. */
 export type HttpAuthScheme = 'Negotiate' | 'NTLM';
 
 /** The SSPI package behind each HTTP scheme. */
-const PACKAGE_OF: Record<HttpAuthScheme, string> = { Negotiate: 'Negotiate', NTLM: 'NTLM' };
+const PACKAGE_OF: Readonly<Record<HttpAuthScheme, string>> = Object.freeze({ __proto__: null, Negotiate: 'Negotiate', NTLM: 'NTLM' } as Record<HttpAuthScheme, string>);
+
+/**
+ * Makes the server context for one handshake. The default is `new ServerContext(credentials, options)`;
+ * a factory may return a subclass (instrumentation, a context that records its steps) but must return
+ * a {@link ServerContext}, which the authenticator then owns: it calls its `step()` for every leg,
+ * and disposes it (DeleteSecurityContext) when the handshake fails, times out, or the connection or
+ * response using it ends.
+ * @param credentials - the inbound credentials of the scheme (from `options.credentials` or acquired).
+ * @param options - `contextReq`: the ASC_REQ_* bits of {@link IntegratedAuthOptions.contextReq}.
+ * @param scheme - the HTTP scheme the client used.
+ */
+export type ServerContextFactory = (credentials: Credentials, options: ServerContextOptions, scheme: HttpAuthScheme) => ServerContext;
+
+/** Default {@link IntegratedAuthOptions.maxPendingHandshakes}: unfinished handshakes held at once, server-wide. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+/** Default {@link IntegratedAuthOptions.maxPendingHandshakesPerAddress}: unfinished handshakes held at once per client IP address. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS = 32;
+/** Default {@link IntegratedAuthOptions.handshakeTimeout}, in milliseconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Default {@link IntegratedAuthOptions.maxTokenBytes}, in bytes. */
+export const DEFAULT_MAX_TOKEN_BYTES = 64 * 1024;
+/** `Retry-After` of a 503 answer (over a cap, or the SSPI call queue full), in seconds (RFC 9110 section 10.2.3). */
+export const RETRY_AFTER_SECONDS = 2;
 
 export interface IntegratedAuthOptions {
   /** Schemes offered in `WWW-Authenticate`, in order of preference. Default ['Negotiate', 'NTLM']. */
@@ -31,10 +57,10 @@ export interface IntegratedAuthOptions {
    */
   credentials?: Partial<Record<HttpAuthScheme, Credentials>>;
   /**
-   * fContextReq for AcceptSecurityContext (ASC_REQ_* bits). Default ASC_REQ_CONNECTION only: HTTP
-   * authentication proves who is at the other end and never signs or seals messages, so asking for
-   * integrity or confidentiality would only refuse clients that do not offer them (curl's NTLM does
-   * not negotiate signing).
+   * fContextReq for AcceptSecurityContext (ASC_REQ_* bits, an unsigned 32-bit integer). Default
+   * ASC_REQ_CONNECTION only: HTTP authentication proves who is at the other end and never signs or
+   * seals messages, so asking for integrity or confidentiality would only refuse clients that do not
+   * offer them (curl's NTLM does not negotiate signing).
    */
   contextReq?: number;
   /**
@@ -43,18 +69,62 @@ export interface IntegratedAuthOptions {
    * every request must authenticate. Only enable when no proxy shares connections between users.
    */
   persistOnConnection?: boolean;
-  /** Largest accepted token, in bytes after base64 decoding. Default 64 KiB. */
+  /** Largest accepted token, in bytes after base64 decoding: an integer from 1 to 2^30. Default 65,536 (64 KiB). */
   maxTokenBytes?: number;
+  /**
+   * Accept anonymous logons: a context AcceptSecurityContext established with ASC_RET_NULL_SESSION
+   * (an NTLM AUTHENTICATE_MESSAGE with an empty user name and empty responses, [MS-NLMP] 3.2.5.1.2),
+   * which Microsoft's NTLM accepts even when ASC_REQ_ALLOW_NULL_SESSION was not asked for. Default
+   * false: such a request gets 401 like a wrong password. When true, the identity says `anonymous: true`.
+   */
+  allowAnonymous?: boolean;
+  /**
+   * Most unfinished handshakes at once, server-wide: contexts from their first token until they
+   * complete (an NTLM handshake between its CHALLENGE and the client's AUTHENTICATE, say). A request
+   * that would hold one more gets 503 with `Retry-After`: an NTLM NEGOTIATE_MESSAGE before any SSPI
+   * call, another first token once AcceptSecurityContext asks to continue. A handshake that completes
+   * in one leg (Kerberos) is never held, so this cap never refuses it. A positive integer, or
+   * Infinity for no cap. Default 256.
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * Most unfinished handshakes held at once for one client IP address (the socket's remoteAddress;
+   * behind a reverse proxy, the proxy's). Same rules as {@link IntegratedAuthOptions.maxPendingHandshakes}.
+   * Default 32: a browser opens at most 6 connections per host, so this leaves room for several users
+   * behind one NAT address while one address cannot take the whole server-wide allowance.
+   */
+  maxPendingHandshakesPerAddress?: number;
+  /**
+   * Time a handshake has to complete, in milliseconds, from its first token: an unfinished context
+   * older than this is deleted (DeleteSecurityContext), and the client's late token gets a fresh 401.
+   * An integer from 1 to 2,147,483,647 (setTimeout's limit). Default 30,000 (30 s): real clients send
+   * each leg at once, so this only bounds how long an idle half-open handshake holds its context.
+   */
+  handshakeTimeout?: number;
+  /**
+   * Makes each handshake's server context; see {@link ServerContextFactory}. Default
+   * `(credentials, options) => new ServerContext(credentials, options)`.
+   */
+  createContext?: ServerContextFactory;
   /** Receives one event per handshake step; never given tokens or passwords. */
   onEvent?: (event: AuthEvent) => void;
 }
 
 /** What authenticate() reports through `onEvent`. */
 export interface AuthEvent {
-  type: 'challenge' | 'continue' | 'authenticated' | 'rejected';
+  /**
+   * 'challenge': 401 with the offered schemes (no Authorization header); 'continue': 401 with the
+   * next handshake token; 'authenticated'; 'rejected': 401 (or, over HTTP/2, the stream reset with
+   * HTTP_1_1_REQUIRED); 'unavailable': 503 (a cap on pending handshakes, or the SSPI call queue, is
+   * full); 'expired': a handshake timed out and its context was deleted (no response is involved).
+   */
+  type: 'challenge' | 'continue' | 'authenticated' | 'rejected' | 'unavailable' | 'expired';
   scheme?: HttpAuthScheme;
   remoteAddress?: string;
-  /** For 'rejected': the SEC_E_* name or a short reason. */
+  /**
+   * For 'rejected' and 'unavailable': the SEC_E_* name or a short reason ('malformed token',
+   * 'ASC_RET_NULL_SESSION', 'HTTP_1_1_REQUIRED', 'pending handshakes', 'ERR_SSPI_QUEUE_FULL', ...).
+   */
   reason?: string;
   /** For 'authenticated'. */
   identity?: AuthenticatedIdentity;
@@ -77,40 +147,113 @@ export interface AuthenticatedIdentity {
   userNotReported?: { code: string; status: number };
   /** ASC_RET_* bits of the established context. */
   contextAttr: number;
-  /** The established server context; disposed when the response ends (or the connection closes). */
+  /** True for an anonymous logon (ASC_RET_NULL_SESSION); only ever true with `allowAnonymous`. */
+  anonymous: boolean;
+  /**
+   * The established server context; disposed once no connection holds it and every response that
+   * was given this identity has ended.
+   */
   context: ServerContext;
 }
 
-interface ConnectionState {
+/** Counts {@link IntegratedAuthenticator.stats} reports. */
+export interface AuthStats {
+  /**
+   * Unfinished handshakes: from the first token's AcceptSecurityContext call until the handshake
+   * completes, fails, times out or its connection closes; what the caps count.
+   */
+  pendingHandshakes: number;
+  /**
+   * Server contexts made and not yet deleted: pending ones, those in an AcceptSecurityContext call,
+   * those kept on a connection (persistOnConnection), and those of responses still running.
+   */
+  contexts: number;
+}
+
+/** One server context and who still needs it. */
+interface Held {
   scheme: HttpAuthScheme;
   context: ServerContext;
+  socket: Socket;
+  address: string;
+  /** Counted in the pending caps: from the first token until the handshake completes or ends. */
+  pending: boolean;
+  /** The connection (its handshake or its persisted identity) still refers to it. */
+  owned: boolean;
+  /** An AcceptSecurityContext call on it is running. */
+  stepping: boolean;
+  /** The handshake timeout fired during a step: delete it once the step returns. */
+  expired: boolean;
+  /** Responses given its identity that have not ended. */
+  uses: number;
   identity?: AuthenticatedIdentity;
+  timer?: NodeJS.Timeout;
 }
 
-const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-/**
- * True for a token that starts a handshake: an NTLM NEGOTIATE_MESSAGE (type 1), or a GSS-API
- * InitialContextToken (DER [APPLICATION 0], 0x60) such as SPNEGO's NegTokenInit. Anything else
- * (NegTokenResp 0xA1, NTLM AUTHENTICATE_MESSAGE) continues the connection's pending handshake.
- */
-function isInitialToken(token: Buffer): boolean {
-  if (token.length >= 12 && token.subarray(0, 8).equals(NTLMSSP)) return token.readUInt32LE(8) === 1;
-  return token[0] === 0x60;
+/** The error `code` of the SSPI call queue when it is full (lib/queue.ts): answered with 503. */
+const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
+  'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
+]);
+
+const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/** The own property `key` of `o`, or undefined: inherited properties (Object.prototype's) never count. */
+function own(o: object, key: string): unknown {
+  return hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
 }
+
+function booleanOption(o: object, key: string, fallback: boolean): boolean {
+  const v = own(o, key);
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new TypeError(`options.${key} must be a boolean`);
+  return v;
+}
+
+function integerOption(o: object, key: string, fallback: number, min: number, max: number, infinite = false): number {
+  const v = own(o, key);
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw new TypeError(`options.${key} must be a number`);
+  if (infinite && v === Infinity) return v;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`options.${key} must be an integer from ${min} to ${max}${infinite ? ', or Infinity' : ''}; got ${v}`);
+  }
+  return v;
+}
+
+function functionOption<F>(o: object, key: string): F | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'function') throw new TypeError(`options.${key} must be a function`);
+  return v as F;
+}
+
+function isHttp2(req: IncomingMessage | Http2ServerRequest): req is Http2ServerRequest {
+  return req.httpVersionMajor >= 2 || 'stream' in req;
+}
+
+const defaultFactory: ServerContextFactory = (credentials, options) => new ServerContext(credentials, options);
 
 /**
  * Authenticates HTTP requests with Negotiate (Kerberos or NTLM, RFC 4559) and NTLM.
  *
  * Multi-leg handshakes are kept per TCP connection (a context lives on the socket until it
- * completes, fails or the socket closes); never keyed by anything the client sends.
+ * completes, fails, times out or the socket closes); never keyed by anything the client sends.
+ * Unfinished handshakes are capped server-wide and per client address, and time out.
+ *
+ * Connection-based authentication needs HTTP/1.x: an HTTP/2 request (Node's `http2` compatibility
+ * API, where each stream has its own `req.socket`) gets its stream reset with HTTP_1_1_REQUIRED
+ * (0xd, RFC 9113 section 7), as IIS does, and clients retry over HTTP/1.1; see {@link authenticate}.
  *
  * ```ts
  * const auth = new IntegratedAuthenticator();
  * http.createServer(async (req, res) => {
  *   const id = await auth.authenticate(req, res);
- *   if (!id) return;                       // a 401 has been sent
+ *   if (!id) return;                       // a 401 (or 503) has been sent
  *   res.end(`hello ${id.user ?? '(name not reported)'}`);
  * });
  * ```
@@ -120,50 +263,114 @@ export class IntegratedAuthenticator {
   private readonly contextReq: number;
   private readonly persist: boolean;
   private readonly maxTokenBytes: number;
+  private readonly allowAnonymous: boolean;
+  private readonly maxPending: number;
+  private readonly maxPendingPerAddress: number;
+  private readonly handshakeTimeout: number;
+  private readonly createContext: ServerContextFactory;
   private readonly onEvent: ((e: AuthEvent) => void) | undefined;
-  private readonly given: Partial<Record<HttpAuthScheme, Credentials>>;
+  private readonly given = new Map<HttpAuthScheme, Credentials>();
   private readonly acquired = new Map<HttpAuthScheme, Promise<Credentials>>();
-  private readonly connections = new WeakMap<Socket, ConnectionState>();
-  private readonly live = new Set<ConnectionState>();
+  /** Each connection's current handshake, or its persisted identity. */
+  private readonly connections = new WeakMap<Socket, Held>();
+  /** Every context made and not yet deleted. */
+  private readonly contexts = new Set<Held>();
+  private readonly pendingByAddress = new Map<string, number>();
+  private pendingTotal = 0;
   private readonly watched = new WeakSet<Socket>();
   private readonly queues = new WeakMap<Socket, Promise<void>>();
   private closed = false;
 
-  /** @throws TypeError for an unknown scheme or options of the wrong type. */
+  /**
+   * @param options - see {@link IntegratedAuthOptions}; only own properties are read.
+   * @throws TypeError for options of the wrong type, an unknown option or scheme name, or
+   *   credentials that are not {@link Credentials}; RangeError for numbers out of range.
+   */
   constructor(options: IntegratedAuthOptions = {}) {
-    this.schemes = options.schemes ?? ['Negotiate', 'NTLM'];
-    if (!Array.isArray(this.schemes) || this.schemes.length === 0 || this.schemes.some((s) => !(s in PACKAGE_OF))) {
-      throw new TypeError("schemes must be a non-empty array of 'Negotiate' and/or 'NTLM'");
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError('options must be an object');
+    for (const key of Reflect.ownKeys(options)) {
+      if (typeof key !== 'string' || !OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${String(key)}`);
     }
-    this.contextReq = options.contextReq ?? ASC_REQ.CONNECTION;
-    this.persist = options.persistOnConnection ?? false;
-    this.maxTokenBytes = options.maxTokenBytes ?? 64 * 1024;
-    this.onEvent = options.onEvent;
-    this.given = options.credentials ?? {};
+
+    const schemes = own(options, 'schemes') ?? ['Negotiate', 'NTLM'];
+    if (!Array.isArray(schemes) || schemes.length === 0
+      || schemes.some((s) => typeof s !== 'string' || !hasOwn(PACKAGE_OF, s))
+      || new Set(schemes).size !== schemes.length) {
+      throw new TypeError("schemes must be a non-empty array of distinct 'Negotiate' and/or 'NTLM'");
+    }
+    this.schemes = schemes.slice() as HttpAuthScheme[];
+
+    const credentials = own(options, 'credentials');
+    if (credentials !== undefined) {
+      if (credentials === null || typeof credentials !== 'object' || Array.isArray(credentials)) {
+        throw new TypeError('credentials must be an object { Negotiate?: Credentials, NTLM?: Credentials }');
+      }
+      for (const key of Reflect.ownKeys(credentials)) {
+        if (typeof key !== 'string' || !hasOwn(PACKAGE_OF, key)) throw new TypeError(`credentials.${String(key)}: not a scheme ('Negotiate' or 'NTLM')`);
+        const c = (credentials as Record<string, unknown>)[key];
+        if (c === undefined) continue;
+        if (!(c instanceof Credentials)) throw new TypeError(`credentials.${key} must be a Credentials object`);
+        this.given.set(key as HttpAuthScheme, c);
+      }
+    }
+
+    this.contextReq = integerOption(options, 'contextReq', ASC_REQ.CONNECTION, 0, 0xffffffff);
+    this.persist = booleanOption(options, 'persistOnConnection', false);
+    this.maxTokenBytes = integerOption(options, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1, 2 ** 30);
+    this.allowAnonymous = booleanOption(options, 'allowAnonymous', false);
+    this.maxPending = integerOption(options, 'maxPendingHandshakes', DEFAULT_MAX_PENDING_HANDSHAKES, 1, Number.MAX_SAFE_INTEGER, true);
+    this.maxPendingPerAddress = integerOption(options, 'maxPendingHandshakesPerAddress', DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, 1, Number.MAX_SAFE_INTEGER, true);
+    this.handshakeTimeout = integerOption(options, 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, 2 ** 31 - 1);
+    this.createContext = functionOption<ServerContextFactory>(options, 'createContext') ?? defaultFactory;
+    this.onEvent = functionOption<(e: AuthEvent) => void>(options, 'onEvent');
   }
 
   /**
    * Authenticates one request. Resolves with the identity when the handshake is complete (the
    * mutual-auth token, if any, is already set as `WWW-Authenticate` on `res`); otherwise it has
-   * answered the request with 401 (a challenge, or the next handshake token) and resolves undefined.
+   * answered the request and resolves undefined:
+   * - 401 with the offered schemes (no or unusable `Authorization`, a token whose framing cannot be
+   *   a token (see ./framing.ts), a failed step, an anonymous logon without `allowAnonymous`); when
+   *   the failing AcceptSecurityContext produced an output token (a Kerberos KRB-ERROR, a SPNEGO
+   *   reject: SspiError.token), it goes back as `WWW-Authenticate: <scheme> <token>` (RFC 4559 section 5);
+   * - 401 with the next handshake token (SEC_I_CONTINUE_NEEDED);
+   * - 503 with `Retry-After` when starting one more unfinished handshake would pass
+   *   `maxPendingHandshakes` or `maxPendingHandshakesPerAddress`, or when the SSPI call queue is full
+   *   (an Error with code 'ERR_SSPI_QUEUE_FULL'). 503 rather than 401: the client's credentials were
+   *   not judged, and a 401 would make browsers restart the handshake at once or prompt the user for
+   *   a password; 503 + Retry-After (RFC 9110 sections 15.6.4 and 10.2.3) says "later";
+   * - over HTTP/2, nothing: the stream is reset with HTTP_1_1_REQUIRED (0xd, RFC 9113 section 7,
+   *   "The endpoint requires that HTTP/1.1 be used instead of HTTP/2"), the signal IIS uses because
+   *   Windows authentication is not supported over HTTP/2
+   *   (https://learn.microsoft.com/en-us/iis/get-started/whats-new-in-iis-10/http2-on-iis); browsers
+   *   and curl then retry the request over HTTP/1.1. This holds for every token, a single-leg
+   *   Kerberos one too: the client cannot know beforehand whether its Negotiate token completes in
+   *   one leg (SPNEGO may pick NTLM), and one answer for all keeps clients on one code path.
    *
    * Calls [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (via
    * {@link ServerContext.step}), [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw)
-   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and, once the response ends or the connection
-   * closes, DeleteSecurityContext; the first request per scheme also acquires the server's inbound
-   * credentials (AcquireCredentialsHandleW). The returned identity's `context` is owned by the
-   * authenticator: do not dispose it, and do not use it after the response.
+   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and [DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)
+   * once nothing needs a context any more; the first request per scheme also acquires the server's
+   * inbound credentials (AcquireCredentialsHandleW). The returned identity's `context` is owned by
+   * the authenticator: do not dispose it, and do not use it after the response has ended.
    * @param req - the request; its `Authorization` header and its socket (the handshake's key).
-   * @param res - the response; written to (401) when the request is not yet authenticated.
+   * @param res - the response; written to (401, 503) when the request is not yet authenticated.
    * @rejects Error when the server's own credentials cannot be acquired (SspiError from
-   *   AcquireCredentialsHandle, e.g. SEC_E_NO_CREDENTIALS) or after close(). A client's bad token or
-   *   wrong password is not an error: it gets 401.
+   *   AcquireCredentialsHandle, e.g. SEC_E_NO_CREDENTIALS) or after close(); TypeError when
+   *   `createContext` returns something other than a ServerContext. A client's bad token or wrong
+   *   password is not an error: it gets 401.
    */
-  async authenticate(req: IncomingMessage, res: ServerResponse): Promise<AuthenticatedIdentity | undefined> {
+  async authenticate(req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): Promise<AuthenticatedIdentity | undefined> {
     if (this.closed) throw new Error('IntegratedAuthenticator is closed');
+    if (isHttp2(req)) {
+      this.refuseHttp2(req, res as Http2ServerResponse);
+      return undefined;
+    }
+    const response = res as ServerResponse;
     // Pipelined requests on one connection share its handshake; an SSPI context takes one call at
     // a time, so they are authenticated in arrival order.
     const socket = req.socket;
+    this.watch(socket);
     const before = this.queues.get(socket) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((resolve) => { release = resolve; });
@@ -171,20 +378,23 @@ export class IntegratedAuthenticator {
     this.queues.set(socket, turn);
     await before;
     try {
-      return await this.authenticateInTurn(req, res);
+      return await this.authenticateInTurn(req, response, socket);
     } finally {
       release();
       if (this.queues.get(socket) === turn) this.queues.delete(socket);
     }
   }
 
-  private async authenticateInTurn(req: IncomingMessage, res: ServerResponse): Promise<AuthenticatedIdentity | undefined> {
-    const socket = req.socket;
+  private async authenticateInTurn(req: IncomingMessage, res: ServerResponse, socket: Socket): Promise<AuthenticatedIdentity | undefined> {
+    if (socket.destroyed) return undefined; // the client is gone: nothing to answer
     const header = req.headers.authorization;
     const state = this.connections.get(socket);
 
     if (!header) {
-      if (this.persist && state?.identity) return state.identity;
+      if (this.persist && state?.identity) {
+        this.use(state, res);
+        return state.identity;
+      }
       this.challenge(req, res, undefined);
       return undefined;
     }
@@ -202,51 +412,111 @@ export class IntegratedAuthenticator {
       this.challenge(req, res, 'token size');
       return undefined;
     }
+    // Framing only (./framing.ts): what cannot be a token never reaches AcceptSecurityContext. The
+    // answer is the 401 SSPI's own refusal (SEC_E_INVALID_TOKEN) would give, not 400: the client
+    // sees no difference between the two, and a 401 lets it start over.
+    const framing = inspectToken(token);
+    if (!framing || !fitsScheme(framing, scheme)) {
+      this.challenge(req, res, 'malformed token');
+      return undefined;
+    }
 
-    let context: ServerContext;
-    if (state && state.scheme === scheme && !state.context.complete && !isInitialToken(token)) {
-      context = state.context; // the next leg of this connection's handshake
+    let held: Held;
+    let fresh = false;
+    if (state && state.scheme === scheme && state.pending && !framing.initial) {
+      held = state; // the next leg of this connection's handshake
     } else {
-      if (state) this.discard(socket, state.context);
-      context = new ServerContext(await this.credentialsFor(scheme), { contextReq: this.contextReq });
+      if (state) this.drop(state);
+      // Credentials first: from the cap check to the context being counted, nothing may await, or
+      // concurrent first tokens would all pass the check.
+      const credentials = await this.credentialsFor(scheme);
+      if (socket.destroyed) return undefined; // closed while the credentials were acquired
+      const address = socket.remoteAddress ?? '';
+      // An NTLM NEGOTIATE_MESSAGE always needs another leg: refuse it before any SSPI call when it
+      // could not be held. (Other initial tokens may complete at once, as Kerberos does; they are
+      // checked when they ask to continue.)
+      if (framing.shape === 'ntlm-negotiate' && this.full(address)) {
+        this.unavailable(req, res, scheme, 'pending handshakes');
+        return undefined;
+      }
+      const context = this.createContext(credentials, { contextReq: this.contextReq }, scheme);
+      if (!(context instanceof ServerContext)) throw new TypeError('createContext must return a ServerContext');
+      held = { scheme, context, socket, address, pending: false, owned: true, stepping: false, expired: false, uses: 0 };
+      fresh = true;
+      this.contexts.add(held);
+      this.connections.set(socket, held);
+      // Counted from its first token: concurrent first legs cannot all slip under the caps.
+      this.setPending(held, true);
+      held.timer = setTimeout(() => this.expire(held), this.handshakeTimeout);
+      held.timer.unref();
     }
 
     let result: StepResult;
+    held.stepping = true;
     try {
-      result = await context.step(token);
+      result = await held.context.step(token);
     } catch (e) {
-      this.discard(socket, context);
-      if (!(e instanceof SspiError)) throw e;
-      this.challenge(req, res, e.code);
+      held.stepping = false;
+      this.drop(held);
+      if (!(e instanceof SspiError)) {
+        if ((e as { code?: unknown } | null)?.code !== QUEUE_FULL) throw e;
+        if (!socket.destroyed) this.unavailable(req, res, scheme, QUEUE_FULL);
+        return undefined;
+      }
+      if (socket.destroyed) return undefined;
+      // RFC 4559 section 5: a token the package produced with its failure (KRB-ERROR, SPNEGO reject)
+      // goes back to the client in the 401's WWW-Authenticate.
+      const reject = e.token && e.token.length > 0 ? { scheme, header: `${scheme} ${e.token.toString('base64')}` } : undefined;
+      this.challenge(req, res, e.code, reject);
+      return undefined;
+    }
+    held.stepping = false;
+
+    // The connection closed (its close listener dropped the handshake), or the handshake timed out,
+    // while AcceptSecurityContext ran: delete the context now.
+    if (socket.destroyed || !held.owned || held.expired) {
+      const expired = held.expired && !socket.destroyed;
+      this.drop(held);
+      if (expired) this.challenge(req, res, 'handshake timeout');
       return undefined;
     }
 
     if (!result.complete) {
-      this.remember(socket, { scheme, context });
+      // A first leg that asks to continue is held from now on: refused if, without itself, the caps
+      // are already reached (a token the framing could not tell would continue, e.g. SPNEGO with NTLM).
+      if (fresh && this.full(held.address, 1)) {
+        this.drop(held);
+        this.unavailable(req, res, scheme, 'pending handshakes');
+        return undefined;
+      }
       this.emit({ type: 'continue', scheme, remoteAddress: socket.remoteAddress });
       this.send401(res, [`${scheme} ${result.token?.toString('base64') ?? ''}`.trim()]);
       return undefined;
     }
 
+    this.setPending(held, false);
+    clearTimeout(held.timer);
+    const identity = this.identityOf(scheme, held.context, result);
+    const refusal = this.refusalOf(identity);
+    if (refusal) {
+      this.drop(held);
+      this.challenge(req, res, refusal);
+      return undefined;
+    }
     // RFC 4559 section 5: the final token (Kerberos AP-REP, mutual authentication) travels in the
     // WWW-Authenticate header of the successful response.
     if (result.token) res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
-    const identity = this.identityOf(scheme, context, result);
-    if (this.persist) {
-      this.remember(socket, { scheme, context, identity });
-    } else {
-      this.detach(socket, context);
-      const release = (): void => context.dispose();
-      res.once('finish', release);
-      res.once('close', release);
-    }
+    held.identity = identity;
+    if (!this.persist) this.disown(held);
+    this.use(held, res);
     this.emit({ type: 'authenticated', scheme, remoteAddress: socket.remoteAddress, identity });
     return identity;
   }
 
   /**
    * connect/Express middleware: sets `req.sspi` to the {@link AuthenticatedIdentity} and calls
-   * next(), or answers 401. Errors (the server's own credentials) go to next(err).
+   * next(), or answers (401, 503, or an HTTP/2 stream reset). Errors (the server's own credentials)
+   * go to next(err).
    */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
@@ -260,22 +530,56 @@ export class IntegratedAuthenticator {
   }
 
   /**
-   * Disposes every context still held for a connection (DeleteSecurityContext) and the credentials
-   * this authenticator acquired itself (FreeCredentialsHandle); credentials passed in options stay
-   * the caller's. Later authenticate() calls reject.
+   * How many handshakes are pending and how many server contexts exist (see {@link AuthStats}); for
+   * monitoring, and for tests that check nothing is left behind. Makes no SSPI call.
+   */
+  stats(): AuthStats {
+    return { pendingHandshakes: this.pendingTotal, contexts: this.contexts.size };
+  }
+
+  /**
+   * Disposes every context this authenticator still holds (DeleteSecurityContext), those of
+   * responses still running included, and the credentials it acquired itself (FreeCredentialsHandle);
+   * credentials passed in options stay the caller's. Later authenticate() calls reject.
    * @rejects SspiError if DeleteSecurityContext / FreeCredentialsHandle fail (SEC_E_INVALID_HANDLE).
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const s of this.live) s.context.dispose();
-    this.live.clear();
+    for (const h of this.contexts) {
+      clearTimeout(h.timer);
+      h.context.dispose();
+    }
+    this.contexts.clear();
+    this.pendingByAddress.clear();
+    this.pendingTotal = 0;
     const creds = await Promise.allSettled(this.acquired.values());
     for (const c of creds) if (c.status === 'fulfilled') c.value.dispose();
     this.acquired.clear();
   }
 
+  /**
+   * The policy applied to an established context before its identity is given out: the reason to
+   * refuse it (answered with 401), or undefined to accept.
+   *
+   * Today: ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`. This is also where
+   * the Guest account (RID 501) and the anonymous SIDs (S-1-5-7 ANONYMOUS LOGON, and a token whose
+   * user is Guest) are to be refused once the binding reads the client's token
+   * (QuerySecurityContextToken + GetTokenInformation(TokenUser)); the identity will then carry the
+   * SID this check needs.
+   */
+  private refusalOf(identity: AuthenticatedIdentity): string | undefined {
+    if (identity.anonymous && !this.allowAnonymous) return 'ASC_RET_NULL_SESSION';
+    return undefined;
+  }
+
+  private refuseHttp2(req: Http2ServerRequest, res: Http2ServerResponse): void {
+    this.emit({ type: 'rejected', remoteAddress: req.socket?.remoteAddress, reason: 'HTTP_1_1_REQUIRED' });
+    const stream = req.stream ?? res.stream;
+    if (stream && !stream.destroyed) stream.close(http2Constants.NGHTTP2_HTTP_1_1_REQUIRED);
+  }
+
   private credentialsFor(scheme: HttpAuthScheme): Promise<Credentials> {
-    const given = this.given[scheme];
+    const given = this.given.get(scheme);
     if (given) return Promise.resolve(given);
     let p = this.acquired.get(scheme);
     if (!p) {
@@ -296,7 +600,8 @@ export class IntegratedAuthenticator {
         if (!(e instanceof SspiError)) throw e;
       }
     }
-    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, context };
+    const anonymous = ((result.contextAttr >>> 0) & ASC_RET.NULL_SESSION) !== 0;
+    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, anonymous, context };
     try {
       identity.user = context.userName();
     } catch (e) {
@@ -306,39 +611,86 @@ export class IntegratedAuthenticator {
     return identity;
   }
 
-  private remember(socket: Socket, state: ConnectionState): void {
-    this.connections.set(socket, state);
-    this.live.add(state);
-    if (!this.watched.has(socket)) {
-      // One listener per socket, however many handshakes its requests run.
-      this.watched.add(socket);
-      socket.once('close', () => {
-        const s = this.connections.get(socket);
-        if (s) this.discard(socket, s.context);
-      });
-    }
+  /** One close listener per socket, registered before anything is held for it. */
+  private watch(socket: Socket): void {
+    if (this.watched.has(socket)) return;
+    this.watched.add(socket);
+    socket.once('close', () => {
+      const h = this.connections.get(socket);
+      if (h) this.drop(h);
+    });
   }
 
-  /** Removes the connection's state if it holds `context`; the context itself lives on. */
-  private detach(socket: Socket, context: ServerContext): void {
-    const s = this.connections.get(socket);
-    if (s && s.context === context) {
-      this.connections.delete(socket);
-      this.live.delete(s);
-    }
+  /** True when one more pending handshake from `address` would pass a cap (`self`: 1 if it is already counted). */
+  private full(address: string, self = 0): boolean {
+    return this.pendingTotal - self >= this.maxPending || (this.pendingByAddress.get(address) ?? 0) - self >= this.maxPendingPerAddress;
   }
 
-  /** Detaches `context` from the connection and disposes it. */
-  private discard(socket: Socket, context: ServerContext): void {
-    this.detach(socket, context);
-    context.dispose();
+  private setPending(h: Held, pending: boolean): void {
+    if (h.pending === pending) return;
+    h.pending = pending;
+    const delta = pending ? 1 : -1;
+    this.pendingTotal += delta;
+    const n = (this.pendingByAddress.get(h.address) ?? 0) + delta;
+    if (n > 0) this.pendingByAddress.set(h.address, n);
+    else this.pendingByAddress.delete(h.address);
   }
 
-  private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined): void {
+  /** The handshake timeout: delete an unfinished context (after its step, if one is running). */
+  private expire(h: Held): void {
+    if (h.identity || !h.owned) return;
+    this.emit({ type: 'expired', scheme: h.scheme, remoteAddress: h.address });
+    if (h.stepping) h.expired = true;
+    else this.drop(h);
+  }
+
+  /** The connection no longer refers to `h`; it is deleted once no response uses it either. */
+  private disown(h: Held): void {
+    if (this.connections.get(h.socket) === h) this.connections.delete(h.socket);
+    h.owned = false;
+    this.setPending(h, false);
+    clearTimeout(h.timer);
+  }
+
+  /** Disowns `h` and deletes its context unless a step or a response still uses it. */
+  private drop(h: Held): void {
+    this.disown(h);
+    this.releaseIfUnused(h);
+  }
+
+  /** `res` uses `h`'s identity: its context lives at least until `res` has ended. */
+  private use(h: Held, res: ServerResponse): void {
+    h.uses++;
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      h.uses--;
+      this.releaseIfUnused(h);
+    };
+    res.once('finish', end);
+    res.once('close', end);
+  }
+
+  private releaseIfUnused(h: Held): void {
+    if (h.owned || h.stepping || h.uses > 0 || !this.contexts.has(h)) return;
+    this.contexts.delete(h);
+    h.context.dispose();
+  }
+
+  private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined, reject?: { scheme: HttpAuthScheme; header: string }): void {
     this.emit(reason
       ? { type: 'rejected', remoteAddress: req.socket.remoteAddress, reason }
       : { type: 'challenge', remoteAddress: req.socket.remoteAddress });
-    this.send401(res, this.schemes.slice());
+    this.send401(res, this.schemes.map((s) => (reject && s === reject.scheme ? reject.header : s)));
+  }
+
+  private unavailable(req: IncomingMessage, res: ServerResponse, scheme: HttpAuthScheme, reason: string): void {
+    this.emit({ type: 'unavailable', scheme, remoteAddress: req.socket.remoteAddress, reason });
+    res.statusCode = 503;
+    res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('503 Service Unavailable: too many unfinished authentications; retry later\n');
   }
 
   private send401(res: ServerResponse, wwwAuthenticate: string[]): void {

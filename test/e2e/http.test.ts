@@ -4,12 +4,25 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
+import { inspectToken, MECHANISM_OID } from '../../lib/http/framing';
+import { RETRY_AFTER_SECONDS } from '../../lib/http/server';
 import { testBed } from '../support/env';
 import { RunningServer, startServer } from './server';
 
 const run = promisify(execFile);
 const PORT = Number(process.env.SSPI_E2E_PORT ?? 18080);
 const GSSAPI_CLIENT = path.resolve(__dirname, '..', '..', '..', 'test', 'e2e', 'gssapi_client.py');
+/** `sspi serve --max-pending-per-address`: small, so the cap test below reaches it with a few connections. */
+const PER_ADDRESS = 4;
+
+/** A minimal NTLM NEGOTIATE_MESSAGE ([MS-NLMP] 2.2.1.1): Unicode, NTLM, request target, always sign. */
+function ntlmNegotiateMessage(): Buffer {
+  const b = Buffer.alloc(32);
+  b.write('NTLMSSP\0', 0, 'latin1');
+  b.writeUInt32LE(1, 8);
+  b.writeUInt32LE(0x00000001 | 0x00000004 | 0x00000200 | 0x00008000, 12);
+  return b;
+}
 
 interface CurlResult {
   status: number;
@@ -52,7 +65,7 @@ describe('HTTP integrated authentication, end to end', function () {
   }
 
   before(async () => {
-    server = await startServer(PORT);
+    server = await startServer(PORT, ['--max-pending-per-address', String(PER_ADDRESS), '--handshake-timeout', '60000']);
   });
 
   after(async () => {
@@ -122,6 +135,39 @@ describe('HTTP integrated authentication, end to end', function () {
     const send = async (): Promise<number | undefined> => (await get({ Authorization: `Negotiate ${token}` })).statusCode;
     assert.equal(await send(), 200);
     assert.equal(await send(), 401);
+  });
+
+  it("MIT's SPNEGO first token and the server's NegTokenResp pass the framing check (lib/http/framing.ts)", async () => {
+    const { stdout } = await run('/usr/bin/python3', [GSSAPI_CLIENT, 'token', `HTTP@${bed.host}`], { env: process.env });
+    assert.deepEqual(inspectToken(Buffer.from(stdout.trim(), 'base64')), { shape: 'gss-initial', initial: true, mechanism: MECHANISM_OID.SPNEGO });
+    const r = await curl(['--negotiate', '-u', ':']);
+    const reply = /^WWW-Authenticate: Negotiate ([A-Za-z0-9+/]+=*)\r?$/m.exec(finalHeaders(r));
+    assert.ok(reply, r.headers);
+    assert.deepEqual(inspectToken(Buffer.from(reply[1], 'base64')), { shape: 'spnego-response', initial: false });
+  });
+
+  it(`sspi serve --max-pending-per-address ${PER_ADDRESS}: more half-open NTLM handshakes from one address get 503 with Retry-After`, async () => {
+    const header = `NTLM ${ntlmNegotiateMessage().toString('base64')}`;
+    const agents = Array.from({ length: PER_ADDRESS + 2 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    try {
+      const replies: http.IncomingMessage[] = [];
+      for (const agent of agents) {
+        replies.push(await new Promise<http.IncomingMessage>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port: PORT, path: '/', agent, headers: { Authorization: header } }, (res) => {
+            res.resume();
+            resolve(res);
+          }).on('error', reject);
+        }));
+      }
+      assert.deepEqual(replies.map((r) => r.statusCode), [...Array(PER_ADDRESS).fill(401), 503, 503]);
+      assert.match(String(replies[0].headers['www-authenticate']), /^NTLM [A-Za-z0-9+/]+=*$/, 'a CHALLENGE_MESSAGE');
+      assert.equal(replies[PER_ADDRESS].headers['retry-after'], String(RETRY_AFTER_SECONDS));
+      assert.match(server.output(), /503 NTLM refused from [^:]*: pending handshakes/);
+      // With this address's allowance taken, a Kerberos handshake (one leg, never held) still gets 200.
+      assert.equal((await curl(['--negotiate', '-u', ':'])).status, 200);
+    } finally {
+      for (const agent of agents) agent.destroy();
+    }
   });
 
   it('garbage and malformed Authorization headers get 401, and the server keeps serving', async () => {

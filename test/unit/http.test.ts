@@ -261,4 +261,60 @@ describe('IntegratedAuthenticator options', () => {
     assert.throws(() => new IntegratedAuthenticator({ schemes: ['Basic' as never] }), TypeError);
     assert.throws(() => new IntegratedAuthenticator({ schemes: [] }), TypeError);
   });
+
+  it('scheme names inherited from Object.prototype are not schemes (TypeError, not a 500 later)', () => {
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      assert.throws(() => new IntegratedAuthenticator({ schemes: [name as never] }), TypeError, name);
+    }
+    assert.throws(() => new IntegratedAuthenticator({ schemes: ['NTLM', 'NTLM'] }), TypeError, 'duplicates');
+    assert.throws(() => new IntegratedAuthenticator({ schemes: 'NTLM' as never }), TypeError);
+  });
+
+  it('options must be an object of known, own names', () => {
+    assert.throws(() => new IntegratedAuthenticator(null as never), TypeError);
+    assert.throws(() => new IntegratedAuthenticator('x' as never), TypeError);
+    assert.throws(() => new IntegratedAuthenticator([] as never), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ allowAnonymus: true } as never), TypeError, 'a misspelt option');
+    // Inherited values are not read: this prototype's maxTokenBytes would be a RangeError if it were.
+    const inherited = Object.create({ maxTokenBytes: -1, schemes: ['toString'] }) as IntegratedAuthOptions;
+    assert.doesNotThrow(() => new IntegratedAuthenticator(inherited));
+  });
+
+  it('numbers: TypeError for another type, RangeError out of range (maxTokenBytes: "x" no longer removes the limit)', () => {
+    const numeric = ['contextReq', 'maxTokenBytes', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout'] as const;
+    for (const key of numeric) {
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 'x' }), TypeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 10n as never }), TypeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: NaN }), RangeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 1.5 }), RangeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: -1 }), RangeError, key);
+    }
+    for (const key of ['maxTokenBytes', 'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout'] as const) {
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 0 }), RangeError, key);
+    }
+    assert.throws(() => new IntegratedAuthenticator({ contextReq: 2 ** 32 }), RangeError);
+    assert.throws(() => new IntegratedAuthenticator({ maxTokenBytes: Infinity }), RangeError);
+    assert.throws(() => new IntegratedAuthenticator({ handshakeTimeout: 2 ** 31 }), RangeError, "beyond setTimeout's limit");
+    assert.doesNotThrow(() => new IntegratedAuthenticator({ maxPendingHandshakes: Infinity, maxPendingHandshakesPerAddress: Infinity }));
+    assert.doesNotThrow(() => new IntegratedAuthenticator({ contextReq: 0xffffffff, maxTokenBytes: 1, handshakeTimeout: 1 }));
+  });
+
+  it('booleans and functions are checked', () => {
+    for (const key of ['persistOnConnection', 'allowAnonymous'] as const) {
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 'yes' as never }), TypeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 1 as never }), TypeError, key);
+    }
+    for (const key of ['onEvent', 'createContext'] as const) {
+      assert.throws(() => new IntegratedAuthenticator({ [key]: 'console.log' as never }), TypeError, key);
+      assert.throws(() => new IntegratedAuthenticator({ [key]: {} as never }), TypeError, key);
+    }
+  });
+
+  it('credentials: an object of Credentials per offered scheme name', () => {
+    assert.throws(() => new IntegratedAuthenticator({ credentials: 'x' as never }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ credentials: { NTLM: {} as never } }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ credentials: { toString: {} } as never }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ credentials: { Kerberos: {} } as never }), TypeError);
+    assert.doesNotThrow(() => new IntegratedAuthenticator({ credentials: { NTLM: undefined } }));
+  });
 });
