@@ -30,5 +30,12 @@ export { timeStampToDate, MAXTIMEQUADPART } from './time';
 export type { TimeStampOptions } from './time';
 export { configureQueue, queueFigures, isQueueFull, ERR_SSPI_QUEUE_FULL } from './queue';
 export type { QueueOptions, QueueFigures } from './queue';
-export { IntegratedAuthenticator } from './http/server';
-export type { IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, HttpAuthScheme } from './http/server';
+export {
+  IntegratedAuthenticator, DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_TOKEN_BYTES, RETRY_AFTER_SECONDS,
+} from './http/server';
+export type {
+  IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory,
+} from './http/server';
+export { inspectToken, MECHANISM_OID } from './http/framing';
+export type { TokenFraming, TokenShape } from './http/framing';
