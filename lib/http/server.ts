@@ -16,6 +16,7 @@ import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION } from '../constants';
 import { ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
 import { SspiError } from '../errors';
+import { flags, maskOf, own as ownProperty } from '../options';
 import { fitsScheme, inspectToken } from './framing';
 
 /** HTTP authentication schemes offered: RFC 4559's Negotiate and Microsoft's NTLM. */
@@ -204,8 +205,10 @@ const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwn
 
 /** The own property `key` of `o`, or undefined: inherited properties (Object.prototype's) never count. */
 function own(o: object, key: string): unknown {
-  return hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
+  return ownProperty(o as Record<string, unknown>, key);
 }
+
+const ASC_REQ_MASK = maskOf(ASC_REQ as unknown as Record<string, number>);
 
 function booleanOption(o: object, key: string, fallback: boolean): boolean {
   const v = own(o, key);
@@ -314,7 +317,9 @@ export class IntegratedAuthenticator {
       }
     }
 
-    this.contextReq = integerOption(options, 'contextReq', ASC_REQ.CONNECTION, 0, 0xffffffff);
+    // Checked here like ServerContext checks it, so a bad value fails once, not as a 500 per request.
+    const contextReq = own(options, 'contextReq');
+    this.contextReq = contextReq === undefined ? ASC_REQ.CONNECTION : flags(contextReq, ASC_REQ_MASK, 'options.contextReq', 'ASC_REQ_*');
     this.persist = booleanOption(options, 'persistOnConnection', false);
     this.maxTokenBytes = integerOption(options, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1, 2 ** 30);
     this.allowAnonymous = booleanOption(options, 'allowAnonymous', false);

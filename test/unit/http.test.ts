@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
+import { ASC_REQ, ISC_REQ } from '../../lib/constants';
 import { ClientContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { runHandshake } from '../../lib/handshake';
@@ -296,7 +297,12 @@ describe('IntegratedAuthenticator options', () => {
     assert.throws(() => new IntegratedAuthenticator({ maxTokenBytes: Infinity }), RangeError);
     assert.throws(() => new IntegratedAuthenticator({ handshakeTimeout: 2 ** 31 }), RangeError, "beyond setTimeout's limit");
     assert.doesNotThrow(() => new IntegratedAuthenticator({ maxPendingHandshakes: Infinity, maxPendingHandshakesPerAddress: Infinity }));
-    assert.doesNotThrow(() => new IntegratedAuthenticator({ contextReq: 0xffffffff, maxTokenBytes: 1, handshakeTimeout: 1 }));
+    // contextReq is checked against the ASC_REQ_* bits when the authenticator is made, as ServerContext
+    // checks it, rather than failing every request with a 500 later. (ISC_REQ_USE_SUPPLIED_CREDS, 0x80,
+    // is a client bit that ASC_REQ_* does not define.)
+    assert.throws(() => new IntegratedAuthenticator({ contextReq: ASC_REQ.CONNECTION | ISC_REQ.USE_SUPPLIED_CREDS }),
+      { name: 'RangeError', message: /ASC_REQ_\*/ });
+    assert.doesNotThrow(() => new IntegratedAuthenticator({ contextReq: ASC_REQ.CONNECTION | ASC_REQ.INTEGRITY, maxTokenBytes: 1, handshakeTimeout: 1 }));
   });
 
   it('booleans and functions are checked', () => {
