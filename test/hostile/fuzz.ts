@@ -115,14 +115,23 @@ export async function fuzz(t: Target, seed: number, accept: (outcome: string, le
   while (from < t.cases || !lastDone) {
     const to = Math.min(t.cases, from + t.batch);
     lastDone = false;
-    const out = path.join(dir, `${name}-${from}.jsonl`);
-    fs.rmSync(out, { force: true });
-    fs.rmSync(`${out}.marker`, { force: true });
+    // Named by seed and by this process too: runs of several sizes may share the folder at once.
+    const out = path.join(dir, `${name}-s${seed}-p${process.pid}-${from}.jsonl`);
     const spec: Spec = { target: t.target, package: t.package, seed, from, to, out };
     const { status, trace } = await runChild(spec);
+    const lines = readLines(out);
+    let marker: { i: number; mutation: string; token: string } | undefined;
+    try {
+      marker = JSON.parse(fs.readFileSync(`${out}.marker`, 'utf8')) as typeof marker;
+    } catch {
+      marker = undefined;
+    }
+    // What matters is now in memory (and in the report); crash tokens are kept below.
+    fs.rmSync(out, { force: true });
+    fs.rmSync(`${out}.marker`, { force: true });
     let last = from - 1;
     let done = false;
-    for (const line of readLines(out)) {
+    for (const line of lines) {
       if (line.kind === 'case') {
         report.cases++;
         last = line.i;
@@ -141,13 +150,7 @@ export async function fuzz(t: Target, seed: number, accept: (outcome: string, le
       from = to;
       continue;
     }
-    // The child died (or failed). Which case was in flight, and where did it fault?
-    let marker: { i: number; mutation: string; token: string } | undefined;
-    try {
-      marker = JSON.parse(fs.readFileSync(`${out}.marker`, 'utf8')) as typeof marker;
-    } catch {
-      marker = undefined;
-    }
+    // The child died (or failed). Which case was in flight (the marker), and where did it fault?
     if (!marker || marker.i <= last) {
       report.errors.push(`cases ${from}-${to}: the child exited with status ${status} outside a case (after case ${last}); ` +
         `trace tail:\n${trace.split('\n').filter((l) => !/:trace:/.test(l)).slice(-15).join('\n')}`);

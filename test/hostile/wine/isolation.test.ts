@@ -98,6 +98,23 @@ describe('HTTP isolation between connections and users', () => {
     return last!;
   }
 
+  /** users[0] (alice) and users[1] (jürgen) as NTLM clients, each with its own keep-alive connection. */
+  async function twoUsers(): Promise<{ alice: ClientContext; jurgen: ClientContext; a: http.Agent; b: http.Agent } & Disposable> {
+    const creds = [await ntlmCredentials(0), await ntlmCredentials(1)];
+    const alice = new ClientContext(creds[0]);
+    const jurgen = new ClientContext(creds[1]);
+    const a = agent();
+    const b = agent();
+    return {
+      alice, jurgen, a, b,
+      [Symbol.dispose]() {
+        a.destroy();
+        b.destroy();
+        for (const d of [alice, jurgen, ...creds]) d.dispose();
+      },
+    };
+  }
+
   function expectUser(reply: Reply, index: 0 | 1): void {
     if (wineVersion()) {
       assert.equal(reply.user, null, 'Wine cannot name the user (SECPKG_ATTR_NAMES unsupported)');
@@ -108,36 +125,27 @@ describe('HTTP isolation between connections and users', () => {
 
   it('an NTLM handshake begun on one connection cannot be completed on another, nor crossed with another\'s', async () => {
     await listen({ schemes: ['NTLM'] });
-    using aliceCred = await ntlmCredentials(0);
-    using jurgenCred = await ntlmCredentials(1);
-    using alice = new ClientContext(aliceCred);
-    using jurgen = new ClientContext(jurgenCred);
-    const a = agent();
-    const b = agent();
+    using users = await twoUsers();
+    const { alice, jurgen, a, b } = users;
+    // Both handshakes pending at once, each on its own connection.
+    const challengeA = await get(a, `NTLM ${(await alice.step()).token!.toString('base64')}`);
+    const challengeB = await get(b, `NTLM ${(await jurgen.step()).token!.toString('base64')}`);
+    assert.equal(challengeA.status, 401);
+    assert.equal(challengeB.status, 401);
+    const authA = (await alice.step(challengeA.token)).token!;
+    const authB = (await jurgen.step(challengeB.token)).token!;
+    // Each AUTHENTICATE on the other's connection: it answers the other connection's challenge.
+    assert.equal((await get(b, `NTLM ${authA.toString('base64')}`)).status, 401);
+    assert.equal((await get(a, `NTLM ${authB.toString('base64')}`)).status, 401);
+    assert.equal(authenticated, 0);
+    // A third connection with no handshake at all.
+    const c = agent();
     try {
-      // Both handshakes pending at once, each on its own connection.
-      const challengeA = await get(a, `NTLM ${(await alice.step()).token!.toString('base64')}`);
-      const challengeB = await get(b, `NTLM ${(await jurgen.step()).token!.toString('base64')}`);
-      assert.equal(challengeA.status, 401);
-      assert.equal(challengeB.status, 401);
-      const authA = (await alice.step(challengeA.token)).token!;
-      const authB = (await jurgen.step(challengeB.token)).token!;
-      // Each AUTHENTICATE on the other's connection: it answers the other connection's challenge.
-      assert.equal((await get(b, `NTLM ${authA.toString('base64')}`)).status, 401);
-      assert.equal((await get(a, `NTLM ${authB.toString('base64')}`)).status, 401);
-      assert.equal(authenticated, 0);
-      // A third connection with no handshake at all.
-      const c = agent();
-      try {
-        assert.equal((await get(c, `NTLM ${authA.toString('base64')}`)).status, 401);
-      } finally {
-        c.destroy();
-      }
-      assert.equal(authenticated, 0, 'no AUTHENTICATE_MESSAGE authenticated anyone away from its own connection');
+      assert.equal((await get(c, `NTLM ${authA.toString('base64')}`)).status, 401);
     } finally {
-      a.destroy();
-      b.destroy();
+      c.destroy();
     }
+    assert.equal(authenticated, 0, 'no AUTHENTICATE_MESSAGE authenticated anyone away from its own connection');
   });
 
   it('a replayed Kerberos token is refused, on another connection and on the same one', async () => {
@@ -161,41 +169,32 @@ describe('HTTP isolation between connections and users', () => {
 
   it('two users on two connections (persistOnConnection) each stay served by their own login', async () => {
     await listen({ schemes: ['NTLM'], persistOnConnection: true });
-    using aliceCred = await ntlmCredentials(0);
-    using jurgenCred = await ntlmCredentials(1);
-    using alice = new ClientContext(aliceCred);
-    using jurgen = new ClientContext(jurgenCred);
-    const a = agent();
-    const b = agent();
+    using users = await twoUsers();
+    const { alice, jurgen, a, b } = users;
+    const loginA = await login(alice, a);
+    const loginB = await login(jurgen, b);
+    assert.equal(loginA.status, 200);
+    assert.equal(loginB.status, 200);
+    assert.notEqual(loginA.serial, loginB.serial, 'two logins, two server contexts');
+    expectUser(loginA, 0);
+    expectUser(loginB, 1);
+    // Interleaved requests without Authorization: each connection is served by its own login's context.
+    for (let k = 0; k < 5; k++) {
+      const ra = await get(a);
+      const rb = await get(b);
+      assert.equal(ra.status, 200);
+      assert.equal(rb.status, 200);
+      assert.equal(ra.serial, loginA.serial, `request ${k} on alice's connection`);
+      assert.equal(rb.serial, loginB.serial, `request ${k} on jürgen's connection`);
+      expectUser(ra, 0);
+      expectUser(rb, 1);
+    }
+    // A fresh connection is nobody.
+    const c = agent();
     try {
-      const loginA = await login(alice, a);
-      const loginB = await login(jurgen, b);
-      assert.equal(loginA.status, 200);
-      assert.equal(loginB.status, 200);
-      assert.notEqual(loginA.serial, loginB.serial, 'two logins, two server contexts');
-      expectUser(loginA, 0);
-      expectUser(loginB, 1);
-      // Interleaved requests without Authorization: each connection is served by its own login's context.
-      for (let k = 0; k < 5; k++) {
-        const ra = await get(a);
-        const rb = await get(b);
-        assert.equal(ra.status, 200);
-        assert.equal(rb.status, 200);
-        assert.equal(ra.serial, loginA.serial, `request ${k} on alice's connection`);
-        assert.equal(rb.serial, loginB.serial, `request ${k} on jürgen's connection`);
-        expectUser(ra, 0);
-        expectUser(rb, 1);
-      }
-      // A fresh connection is nobody.
-      const c = agent();
-      try {
-        assert.equal((await get(c)).status, 401);
-      } finally {
-        c.destroy();
-      }
+      assert.equal((await get(c)).status, 401);
     } finally {
-      a.destroy();
-      b.destroy();
+      c.destroy();
     }
   });
 
