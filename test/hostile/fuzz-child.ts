@@ -7,10 +7,14 @@
  *   node.exe dist/test/hostile/fuzz-child.js '<JSON Spec>'
  *
  * Target 'asc': each case is a fresh ServerContext (AcceptSecurityContext, synchronous) given one
- * hostile token. Target 'isc': each case is a fresh ClientContext after its first step, given one hostile
+ * hostile token. Target 'asc2': a fresh ServerContext that accepted a real NTLM NEGOTIATE_MESSAGE (for
+ * Negotiate: of a client with explicit credentials and no target, which negotiates NTLM) and is given
+ * the hostile token as the AUTHENTICATE_MESSAGE (the server's continuation). Target 'isc': each case is a fresh ClientContext after its first step, given one hostile
  * token as the server's reply (InitializeSecurityContext continuation). Target 'http': an
  * IntegratedAuthenticator server in this process, each case one request with the hostile token as
- * `Authorization: <scheme> <base64>` over a fresh connection from this process.
+ * `Authorization: <scheme> <base64>` over a fresh connection from this process. Target 'http2': the
+ * same, but the hostile token follows a real NEGOTIATE_MESSAGE on the same connection (it continues the
+ * connection's pending handshake).
  *
  * A case's token is a function of (seed, index) and of the real tokens this child captured first (their
  * bytes differ per run: nonces, timestamps); the marker file holds the exact bytes of the case in flight.
@@ -28,7 +32,7 @@ import { testBed } from '../support/env';
 import { CorpusToken, mutate } from './mutate';
 
 export interface Spec {
-  target: 'asc' | 'isc' | 'http';
+  target: 'asc' | 'asc2' | 'isc' | 'http' | 'http2';
   /** The SSPI package (asc/isc), or the HTTP scheme's package (http: 'Negotiate' or 'NTLM'). */
   package: 'Kerberos' | 'Negotiate' | 'NTLM';
   seed: number;
@@ -147,14 +151,32 @@ function* cases(corpus: CorpusToken[]): Generator<{ i: number; mutation: string;
   for (let i = spec.from; i < spec.to; i++) yield { i, ...mutate(spec.seed, i, corpus) };
 }
 
+/**
+ * A real first message that makes the server continue (SEC_I_CONTINUE_NEEDED): an NTLM
+ * NEGOTIATE_MESSAGE, from an NTLM client or a Negotiate client with explicit credentials and no target.
+ */
+async function continuingFirstToken(pkg: 'NTLM' | 'Negotiate'): Promise<Buffer> {
+  using cred = await Credentials.acquire({ package: pkg, identity: identity(0) });
+  using client = new ClientContext(cred);
+  return client.stepSync().token!;
+}
+
 async function runSspi(corpus: CorpusToken[]): Promise<void> {
+  // The clients of 'isc' use Kerberos from the ticket cache, except NTLM (explicit credentials).
   const kerberos = spec.package !== 'NTLM';
   using inbound = await Credentials.acquire({ package: spec.package, use: 'inbound' });
   using outbound = await Credentials.acquire(kerberos ? { package: spec.package } : { package: spec.package, identity: identity(0) });
+  const first = spec.target === 'asc2' ? await continuingFirstToken(spec.package === 'NTLM' ? 'NTLM' : 'Negotiate') : undefined;
   for (const c of cases(corpus)) {
     let outcome: string;
     if (spec.target === 'asc') {
       using server = new ServerContext(inbound);
+      marker(c.i, c.mutation, c.token);
+      outcome = outcomeOf(() => server.stepSync(c.token));
+    } else if (spec.target === 'asc2') {
+      using server = new ServerContext(inbound);
+      const challenge = server.stepSync(first);
+      if (challenge.complete || !challenge.token) throw new Error(`asc2: the real first message gave ${challenge.code}`);
       marker(c.i, c.mutation, c.token);
       outcome = outcomeOf(() => server.stepSync(c.token));
     } else {
@@ -167,11 +189,11 @@ async function runSspi(corpus: CorpusToken[]): Promise<void> {
   }
 }
 
-/** One request on a fresh connection; resolves with the status (0 for a connection error). */
-function request(port: number, authorization: string | undefined): Promise<{ status: number; reason?: string }> {
+/** One request (on a fresh connection unless `agent`); resolves with the status (0 for a connection error). */
+function request(port: number, authorization: string | undefined, agent: http.Agent | false = false): Promise<{ status: number; reason?: string }> {
   return new Promise((resolve) => {
     const headers = authorization === undefined ? {} : { Authorization: authorization };
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, headers }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
     });
@@ -193,9 +215,18 @@ async function runHttp(corpus: CorpusToken[]): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   try {
+    const first = spec.target === 'http2' ? await continuingFirstToken(scheme) : undefined;
     for (const c of cases(corpus)) {
+      let agent: http.Agent | false = false;
+      if (first) {
+        // The real NEGOTIATE_MESSAGE first, on the connection the hostile token then continues.
+        agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const challenge = await request(port, `${scheme} ${first.toString('base64')}`, agent);
+        if (challenge.status !== 401) throw new Error(`http2: the real first message got ${challenge.status}`);
+      }
       marker(c.i, c.mutation, c.token);
-      const r = await request(port, `${scheme} ${c.token.toString('base64')}`);
+      const r = await request(port, `${scheme} ${c.token.toString('base64')}`, agent);
+      if (agent) agent.destroy();
       record({ kind: 'case', i: c.i, mutation: c.mutation, length: c.token.length, outcome: r.reason ? `status:${r.status} ${r.reason}` : `status:${r.status}` });
     }
     // The server still authenticates a real client afterwards, over HTTP.
@@ -233,7 +264,7 @@ async function main(): Promise<void> {
   if (spec.crash) return selfTestCrash(spec.crash);
   const corpus = await captureCorpus();
   record({ kind: 'corpus', names: corpus.map((c) => `${c.name} (${c.bytes.length} B)`) });
-  if (spec.target === 'http') {
+  if (spec.target === 'http' || spec.target === 'http2') {
     await runHttp(corpus);
   } else {
     await runSspi(corpus);
