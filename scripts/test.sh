@@ -23,21 +23,25 @@ for line in $(node -p "require('./scripts/node-lines.json').compat.join(' ')"); 
   SSPI_NODE=$line bash scripts/wine-node.sh --prepare
 done
 
-summaries=("$state/unit.json" "$state/e2e.json" "$state/compat.json" "$state/hostile-wine.json" "$state/hostile-fuzz.json")
+# Each clone's own summaries: clones sharing a state folder (SSPI_STATE_DIR outside this one) may run at once.
+sums=$state
+case "$state/" in "$root"/*) ;; *) sums=$state/summaries-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+mkdir -p "$sums"
+summaries=("$sums/unit.json" "$sums/e2e.json" "$sums/compat.json" "$sums/hostile-wine.json" "$sums/hostile-fuzz.json")
 rm -f "${summaries[@]}"
 mocha=(node_modules/mocha/bin/mocha.js --no-color --reporter test/support/reporter.js)
 set +e
 echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under $(bash scripts/bed.sh run wine --version) (Debian 13 root)"
-SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
+SSPI_TEST_SUMMARY=$sums/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
   --timeout 60000 'dist/test/unit/**/*.test.js'
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"
-SSPI_TEST_SUMMARY=$state/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
+SSPI_TEST_SUMMARY=$sums/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
 echo "== compatibility suite: the packed tarball on every Windows Node line"
-SSPI_TEST_SUMMARY=$state/compat.json node "${mocha[@]}" --timeout 180000 'dist/test/compat/**/*.test.js'
+SSPI_TEST_SUMMARY=$sums/compat.json node "${mocha[@]}" --timeout 180000 'dist/test/compat/**/*.test.js'
 echo "== hostile-input suite: isolation and soak in Windows node.exe, token fuzz in child node.exe processes"
-SSPI_TEST_SUMMARY=$state/hostile-wine.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
+SSPI_TEST_SUMMARY=$sums/hostile-wine.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
   --timeout 600000 'dist/test/hostile/wine/**/*.test.js'
-SSPI_TEST_SUMMARY=$state/hostile-fuzz.json node "${mocha[@]}" --timeout 600000 'dist/test/hostile/*.test.js'
+SSPI_TEST_SUMMARY=$sums/hostile-fuzz.json node "${mocha[@]}" --timeout 600000 'dist/test/hostile/*.test.js'
 set -e
 
 # A suite that died before reporting (a crash) counts as one failure.
