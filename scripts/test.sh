@@ -7,7 +7,10 @@
 #      the HTTP server in Windows node.exe driven by curl and MIT GSSAPI;
 #   3. the compatibility suite (test/compat) on Linux Node: the packed tarball installed into an empty
 #      folder and exercised in every Windows Node line of scripts/node-lines.json (x64 and ia32);
-# and ends with one line "N passed, N failed" over all three.
+#   4. the hostile-input suite (test/hostile): HTTP isolation and the soak inside node.exe
+#      (test/hostile/wine), then the seeded token fuzz driven from Linux Node in child node.exe processes
+#      (CI size; SSPI_HOSTILE=full for the full size, see scripts/hostile.sh and RELIABILITY.md);
+# and ends with one line "N passed, N failed" over all of them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,17 +23,25 @@ for line in $(node -p "require('./scripts/node-lines.json').compat.join(' ')"); 
   SSPI_NODE=$line bash scripts/wine-node.sh --prepare
 done
 
-summaries=("$state/unit.json" "$state/e2e.json" "$state/compat.json")
+# Each clone's own summaries: clones sharing a state folder (SSPI_STATE_DIR outside this one) may run at once.
+sums=$state
+case "$state/" in "$root"/*) ;; *) sums=$state/summaries-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+mkdir -p "$sums"
+summaries=("$sums/unit.json" "$sums/e2e.json" "$sums/compat.json" "$sums/hostile-wine.json" "$sums/hostile-fuzz.json")
 rm -f "${summaries[@]}"
 mocha=(node_modules/mocha/bin/mocha.js --no-color --reporter test/support/reporter.js)
 set +e
 echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under $(bash scripts/bed.sh run wine --version) (Debian 13 root)"
-SSPI_TEST_SUMMARY=$state/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
+SSPI_TEST_SUMMARY=$sums/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
   --timeout 60000 'dist/test/unit/**/*.test.js'
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"
-SSPI_TEST_SUMMARY=$state/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
+SSPI_TEST_SUMMARY=$sums/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
 echo "== compatibility suite: the packed tarball on every Windows Node line"
-SSPI_TEST_SUMMARY=$state/compat.json node "${mocha[@]}" --timeout 180000 'dist/test/compat/**/*.test.js'
+SSPI_TEST_SUMMARY=$sums/compat.json node "${mocha[@]}" --timeout 180000 'dist/test/compat/**/*.test.js'
+echo "== hostile-input suite: isolation and soak in Windows node.exe, token fuzz in child node.exe processes"
+SSPI_TEST_SUMMARY=$sums/hostile-wine.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
+  --timeout 600000 'dist/test/hostile/wine/**/*.test.js'
+SSPI_TEST_SUMMARY=$sums/hostile-fuzz.json node "${mocha[@]}" --timeout 600000 'dist/test/hostile/*.test.js'
 set -e
 
 # A suite that died before reporting (a crash) counts as one failure.
