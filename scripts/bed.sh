@@ -22,9 +22,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=${SSPI_STATE_DIR:-$root/.state}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)
+# shellcheck source=scripts/state.sh
+. "$root/scripts/state.sh"
 bed=$state/trixie
 SUITE=trixie
 

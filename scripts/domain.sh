@@ -23,10 +23,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=${SSPI_STATE_DIR:-$root/.state}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)          # smb.conf needs absolute paths
-export SSPI_STATE_DIR=$state
+# shellcheck source=scripts/state.sh
+. "$root/scripts/state.sh"             # absolute: smb.conf needs absolute paths
 dir=$state/domain
 
 if [ -z "${SSPI_IN_BED:-}" ] && [ "${1:-}" != env ]; then

@@ -24,8 +24,7 @@ for line in $(node -p "require('./scripts/node-lines.json').compat.join(' ')"); 
 done
 
 # Each clone's own summaries: clones sharing a state folder (SSPI_STATE_DIR outside this one) may run at once.
-sums=$state
-case "$state/" in "$root"/*) ;; *) sums=$state/summaries-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+sums=$state/summaries$clone_tag
 mkdir -p "$sums"
 summaries=("$sums/unit.json" "$sums/e2e.json" "$sums/compat.json" "$sums/hostile-wine.json" "$sums/hostile-fuzz.json")
 rm -f "${summaries[@]}"

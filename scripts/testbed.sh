@@ -8,11 +8,9 @@
 #   testbed_tickets NAME  a TGT for $SSPI_USER in the cache ccache-NAME (exported as KRB5CCNAME), and
 #                         the suites' description of the bed in $SSPI_TEST_CONFIG (NAME-config.json).
 #
-# Expects $root (the repository); sets and exports $state / SSPI_STATE_DIR.
-state=${SSPI_STATE_DIR:-$root/.state}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)
-export SSPI_STATE_DIR=$state
+# Expects $root (the repository); sets $state and $clone_tag (scripts/state.sh).
+# shellcheck source=scripts/state.sh
+. "$root/scripts/state.sh"
 
 testbed_exit_cmds=()
 testbed_at_exit() {
@@ -38,9 +36,7 @@ testbed_up() {
 }
 
 testbed_tickets() {
-  local name=$1
-  # A state folder shared by several clones (SSPI_STATE_DIR outside this one) holds each clone's own.
-  case "$state/" in "$root"/*) ;; *) name=$name-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
+  local name=$1$clone_tag
   KRB5CCNAME=FILE:$state/domain/ccache-$name
   export KRB5CCNAME
   bash "$root/scripts/domain.sh" kinit "$SSPI_USER" >/dev/null

