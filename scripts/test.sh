@@ -2,7 +2,7 @@
 # The test command (`npm test`): builds the addons (win32-x64, win32-ia32) and the TypeScript, makes the
 # Debian 13 root and starts the embedded domain in it (scripts/testbed.sh), then runs
 #   1. the unit suite (test/unit) inside the official Windows node.exe 22 (x64) under Wine 10, against
-#      Wine's secur32 and the Samba domain;
+#      Wine's secur32 and the Samba domain; its TimeStamp and Kerberos files once more with TZ=Asia/Tokyo;
 #   2. the end-to-end suite (test/e2e) on Linux Node: the shipped binaries, the CLI, the workflow file, and
 #      the HTTP server in Windows node.exe driven by curl and MIT GSSAPI;
 #   3. the compatibility suite (test/compat) on Linux Node: the packed tarball installed into an empty
@@ -26,13 +26,19 @@ done
 # Each clone's own summaries: clones sharing a state folder (SSPI_STATE_DIR outside this one) may run at once.
 sums=$state/summaries$clone_tag
 mkdir -p "$sums"
-summaries=("$sums/unit.json" "$sums/e2e.json" "$sums/compat.json" "$sums/hostile-wine.json" "$sums/hostile-fuzz.json")
+summaries=("$sums/unit.json" "$sums/unit-tz.json" "$sums/e2e.json" "$sums/compat.json" "$sums/hostile-wine.json" "$sums/hostile-fuzz.json")
 rm -f "${summaries[@]}"
 mocha=(node_modules/mocha/bin/mocha.js --no-color --reporter test/support/reporter.js)
 set +e
 echo "== unit suite: Windows node.exe $(bash scripts/wine-node.sh --version) under $(bash scripts/bed.sh run wine --version) (Debian 13 root)"
 SSPI_TEST_SUMMARY=$sums/unit.json bash scripts/wine-node.sh --expose-gc "${mocha[@]}" \
   --timeout 60000 'dist/test/unit/**/*.test.js'
+# SSPI TimeStamps are local time (lib/time.ts). In UTC, the bed's zone, local and UTC coincide and a
+# conversion that ignored the zone would pass: the TimeStamp tests and real Kerberos expiries run once more
+# nine hours east of UTC (Wine gives node.exe and its Kerberos the zone of TZ).
+echo "== unit suite, TimeStamps in another time zone: TZ=Asia/Tokyo"
+SSPI_TEST_SUMMARY=$sums/unit-tz.json TZ=Asia/Tokyo bash scripts/wine-node.sh "${mocha[@]}" \
+  --timeout 60000 dist/test/unit/time.test.js dist/test/unit/kerberos.test.js
 echo "== end-to-end suite: Linux clients against the server in Windows node.exe"
 SSPI_TEST_SUMMARY=$sums/e2e.json node "${mocha[@]}" --timeout 120000 'dist/test/e2e/**/*.test.js'
 echo "== compatibility suite: the packed tarball on every Windows Node line"
