@@ -51,7 +51,8 @@ fi
 # One wineserver serves every Wine process of a prefix and opens their files itself, inside the mount namespace
 # of the bed run that started it (scripts/bed.sh). Clones sharing a state folder (SSPI_STATE_DIR outside the
 # repo) bind different repos, so each gets a prefix, and so a wineserver, of its own.
-export WINEPREFIX=$state/wine$clone_tag
+# SSPI_WINEPREFIX: another prefix (prepared on first use), e.g. for a long fuzz run of its own.
+export WINEPREFIX=${SSPI_WINEPREFIX:-$state/wine$clone_tag}
 export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono/Gecko: nothing here needs .NET or a browser engine, and their installers would prompt.
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
@@ -79,17 +80,19 @@ run=$(mktemp -d "$state/run.XXXXXX")
 trap 'rm -rf "$run"' EXIT
 : >"$run/out"
 : >"$run/err"
-tail -n +1 -f "$run/out" &
-tail_out=$!
-tail -n +1 -f "$run/err" >&2 &
-tail_err=$!
-set +e
 # SSPI_WINE_EXE runs another executable in the same prefix (the tests load the addon in a renamed
 # copy of node.exe).
-wine "${SSPI_WINE_EXE:-$SSPI_NODE_EXE}" "$@" >"$run/out" 2>"$run/err" </dev/null
+wine "${SSPI_WINE_EXE:-$SSPI_NODE_EXE}" "$@" >"$run/out" 2>"$run/err" </dev/null &
+wine_pid=$!
+# The tails end once node.exe has exited and they have printed all it wrote (--pid), however much that
+# is (Wine's +seh trace of a crash runs to megabytes, its last lines the ones that matter).
+tail -n +1 -s 0.1 -f --pid="$wine_pid" "$run/out" &
+tail_out=$!
+tail -n +1 -s 0.1 -f --pid="$wine_pid" "$run/err" >&2 &
+tail_err=$!
+set +e
+wait "$wine_pid"
 rc=$?
+wait "$tail_out" "$tail_err"
 set -e
-sleep 0.3   # let tail print the last lines
-kill "$tail_out" "$tail_err" 2>/dev/null || true
-wait "$tail_out" "$tail_err" 2>/dev/null || true
 exit $rc

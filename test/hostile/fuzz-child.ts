@@ -1,6 +1,6 @@
 /**
  * One batch of the seeded token fuzz, run inside Windows node.exe under Wine by test/hostile/fuzz.test.ts
- * (through scripts/hostile-wine.sh), one batch per child process: Wine runs its NTLM provider inside the
+ * (through scripts/wine-node.sh), one batch per child process: Wine runs its NTLM provider inside the
  * calling process, and garbage can crash that process. The parent reads what this child wrote and, when
  * the child died, which case it died in (the marker file) and where it faulted (Wine's +seh trace).
  *

@@ -133,7 +133,7 @@ describe('the crash classifier on known deaths of a child node.exe', function ()
   async function die(kind: 'wine' | 'abort'): Promise<string> {
     const out = path.join(workDir(), `selftest-${kind}.jsonl`);
     return new Promise((resolve, reject) => {
-      const child = spawn('bash', ['scripts/hostile-wine.sh', 'dist/test/hostile/fuzz-child.js',
+      const child = spawn('bash', ['scripts/wine-node.sh', 'dist/test/hostile/fuzz-child.js',
         JSON.stringify({ target: 'asc', package: 'NTLM', seed: 0, from: 0, to: 1, out, crash: kind })], {
         cwd: repo, env: { ...process.env, WINEDEBUG: WINEDEBUG_CRASH }, stdio: ['ignore', 'ignore', 'pipe'],
       });

@@ -1,6 +1,6 @@
 /**
  * Runs the seeded token fuzz (fuzz-child.ts) from Linux: batches of cases in child node.exe processes
- * under Wine (scripts/hostile-wine.sh), restarted after a crash at the case after the one that crashed,
+ * under Wine (scripts/wine-node.sh), restarted after a crash at the case after the one that crashed,
  * each crash classified from Wine's trace (crash.ts). Used by fuzz.test.ts.
  */
 import { spawn } from 'node:child_process';
@@ -66,13 +66,13 @@ function shellQuote(s: string): string {
 
 function rerunCommand(spec: Spec): string {
   const env = ['SSPI_STATE_DIR', 'KRB5CCNAME', 'SSPI_TEST_CONFIG'].map((k) => `${k}=${shellQuote(process.env[k] ?? '')}`).join(' ');
-  return `cd ${shellQuote(repo)} && eval "$(bash scripts/domain.sh env)" && ${env} WINEDEBUG=${WINEDEBUG_CRASH} bash scripts/hostile-wine.sh dist/test/hostile/fuzz-child.js ${shellQuote(JSON.stringify(spec))}`;
+  return `cd ${shellQuote(repo)} && eval "$(bash scripts/domain.sh env)" && ${env} WINEDEBUG=${WINEDEBUG_CRASH} bash scripts/wine-node.sh dist/test/hostile/fuzz-child.js ${shellQuote(JSON.stringify(spec))}`;
 }
 
 /** Runs one child; resolves with its exit status and its Wine trace (stderr). */
 function runChild(spec: Spec): Promise<{ status: number | null; trace: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['scripts/hostile-wine.sh', 'dist/test/hostile/fuzz-child.js', JSON.stringify(spec)], {
+    const child = spawn('bash', ['scripts/wine-node.sh', 'dist/test/hostile/fuzz-child.js', JSON.stringify(spec)], {
       cwd: repo,
       env: { ...process.env, WINEDEBUG: WINEDEBUG_CRASH },
       stdio: ['ignore', 'ignore', 'pipe'],
