@@ -1,9 +1,15 @@
-import { ASC_REQ, ISC_REQ, SECBUFFER, SECPKG_ATTR, SECURITY_DREP, SECURITY_STATUS } from './constants';
+import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECBUFFER, SECPKG_ATTR, SECURITY_DREP, SECURITY_STATUS } from './constants';
 import { Credentials } from './credentials';
 import { disposeSymbol } from './disposable';
-import { check, isSuccess, SspiError, statusName } from './errors';
-import { native, NativeContextResult, NativeCtxtHandle, SecBufferIn, SecBufferOut, SecBufferOutSpec, SecPkgInfo } from './native';
+import { check, isSuccess, RequirementError, SspiError, statusName } from './errors';
+import { native, SecPkgInfo } from './native';
 import { flags, maskOf, optionalBoolean, optionalString, optionsObject, own } from './options';
+import { bufferType, bytesOf, SecBuffer } from './raw/buffers';
+import {
+  AcceptSecurityContext, AcceptSecurityContextAsync, CompleteAuthToken, CompleteAuthTokenAsync,
+  InitializeSecurityContext, InitializeSecurityContextAsync, SecurityContextResult,
+} from './raw/contexts';
+import { CtxtHandle, DeleteSecurityContext, newCtxtHandle } from './raw/handles';
 import { timeStampToDate } from './time';
 
 /** What one handshake step produced. */
@@ -18,6 +24,47 @@ export interface StepResult {
   complete: boolean;
   /** pfContextAttr: ISC_RET_* (client) or ASC_RET_* (server) bits. Some packages report 0 until complete. */
   contextAttr: number;
+  /** ptsExpiry of this call as SSPI returned it (100-ns intervals since 1601-01-01; provisional before completion). */
+  expiryTimeStamp: bigint;
+  /**
+   * The input SecBufferDesc after the call: the token, the extra input buffers and channel bindings
+   * given, as SSPI left them (SECBUFFER_EXTRA / SECBUFFER_MISSING counts appear here).
+   */
+  input: SecBuffer[];
+  /** The output SecBufferDesc after the call: the token buffer first, then the extra output buffers asked for. */
+  output: SecBuffer[];
+  /**
+   * SECBUFFER_EXTRA: how many bytes at the end of the input were not consumed (Schannel: the start of
+   * the next record, to pass to the next call); undefined when there is no such buffer.
+   */
+  extraBytes: number | undefined;
+  /** SECBUFFER_MISSING: how many more input bytes the package asked for; undefined when none. */
+  missingBytes: number | undefined;
+  /** SECBUFFER_ALERT: the alert message to send to the peer (Schannel), when an ALERT output buffer was asked for and filled. */
+  alert: Buffer | undefined;
+}
+
+/**
+ * Extra SecBuffers and channel bindings for one step ({@link SecurityContext.step}), beside the token.
+ */
+export interface StepOptions {
+  /**
+   * Input SecBuffers after the token: e.g. `{ BufferType: SECBUFFER.EMPTY }` to receive Schannel's
+   * SECBUFFER_EXTRA, SECBUFFER_PKG_PARAMS, SECBUFFER_APPLICATION_PROTOCOLS. Copied in; written back in
+   * place after the call (and also returned in {@link StepResult.input}).
+   */
+  inputBuffers?: SecBuffer[];
+  /**
+   * Output SecBuffers after the token buffer: e.g. `{ BufferType: SECBUFFER.ALERT, cbBuffer: 1024 }`.
+   * Returned in {@link StepResult.output}.
+   */
+  outputBuffers?: SecBuffer[];
+  /**
+   * SEC_CHANNEL_BINDINGS bytes for this step (RFC 5929, see channelBindings in bindings.ts), passed as
+   * a SECBUFFER_CHANNEL_BINDINGS input buffer; overrides the context's `channelBindings` option.
+   * `null` sends none on this step.
+   */
+  channelBindings?: Uint8Array | null;
 }
 
 /** SecPkgContext_Sizes (bytes). */
@@ -81,6 +128,34 @@ export interface ContextAttributeMap {
 
 export type SupportedContextAttribute = keyof ContextAttributeMap;
 
+/**
+ * What a context must have achieved once complete (.NET NegotiateAuthentication's options). A
+ * context that completes short of them fails with a {@link RequirementError} and is disposed, instead
+ * of reporting `complete: true`.
+ */
+export interface ContextRequirements {
+  /** Client: the server must have proven its identity (ISC_RET_MUTUAL_AUTH). */
+  mutualAuthentication?: boolean;
+  /**
+   * 'sign': message integrity (ISC_RET_INTEGRITY / ASC_RET_INTEGRITY); 'encryptAndSign': also
+   * confidentiality (ISC_RET_CONFIDENTIALITY / ASC_RET_CONFIDENTIALITY). The request flags are added
+   * to fContextReq.
+   */
+  protectionLevel?: 'none' | 'sign' | 'encryptAndSign';
+  /**
+   * Server: the lowest impersonation level the client must have granted: 'identify' accepts any;
+   * 'impersonate' refuses a context with ASC_RET_IDENTIFY (identification only); 'delegate' requires
+   * ASC_RET_DELEGATE.
+   */
+  impersonationLevel?: 'identify' | 'impersonate' | 'delegate';
+  /**
+   * The packages the context may end up using (case-insensitive), e.g. ['Kerberos'] to refuse
+   * Negotiate's fallback to NTLM. Checked with SECPKG_ATTR_NEGOTIATION_INFO (Negotiate) or
+   * SECPKG_ATTR_PACKAGE_INFO; a package that cannot say fails the requirement.
+   */
+  allowedPackages?: string[];
+}
+
 interface ContextCommon {
   /** TargetDataRep: SECURITY_DREP.NATIVE (default) or NETWORK; any other number is a RangeError. */
   targetDataRep?: SECURITY_DREP;
@@ -90,6 +165,19 @@ interface ContextCommon {
    * package's cbMaxToken bytes, which every package accepts.
    */
   allocateMemory?: boolean;
+  /**
+   * Size in bytes of the output token buffer the addon supplies (caller-buffer mode); default the
+   * package's cbMaxToken. When SSPI answers SEC_E_BUFFER_TOO_SMALL or SEC_E_INSUFFICIENT_MEMORY, the
+   * step is retried with a buffer twice as large, up to 4 times and at most 1 MiB.
+   */
+  outputBufferSize?: number;
+  /**
+   * SEC_CHANNEL_BINDINGS bytes (RFC 5929; build them with channelBindings in bindings.ts) passed as a
+   * SECBUFFER_CHANNEL_BINDINGS input buffer on every step.
+   */
+  channelBindings?: Uint8Array;
+  /** What the context must have achieved once complete; see {@link ContextRequirements}. */
+  requirements?: ContextRequirements;
 }
 
 /** Options of {@link ClientContext}. */
@@ -135,6 +223,58 @@ interface CommonParsed {
   contextReq: number;
   targetDataRep: number;
   allocateMemory: boolean;
+  outputBufferSize: number | undefined;
+  channelBindings: Uint8Array | undefined;
+  requirements: ContextRequirements;
+}
+
+/** Largest output token buffer a retry grows to (bytes). */
+const MAX_OUTPUT_BUFFER = 1 << 20;
+/** Retries after SEC_E_BUFFER_TOO_SMALL / SEC_E_INSUFFICIENT_MEMORY. */
+const MAX_BUFFER_RETRIES = 4;
+
+function parseRequirements(value: unknown, side: 'ISC_REQ' | 'ASC_REQ'): ContextRequirements {
+  if (value === undefined) return {};
+  const o = optionsObject(value, 'options.requirements');
+  const r: ContextRequirements = {};
+  const mutual = optionalBoolean(o, 'mutualAuthentication', 'options.requirements.mutualAuthentication');
+  if (mutual !== undefined) {
+    if (side === 'ASC_REQ' && mutual) throw new TypeError('options.requirements.mutualAuthentication applies to clients (ISC_RET_MUTUAL_AUTH)');
+    r.mutualAuthentication = mutual;
+  }
+  const level = own(o, 'protectionLevel');
+  if (level !== undefined) {
+    if (level !== 'none' && level !== 'sign' && level !== 'encryptAndSign') {
+      throw new TypeError("options.requirements.protectionLevel must be 'none', 'sign' or 'encryptAndSign'");
+    }
+    r.protectionLevel = level;
+  }
+  const imp = own(o, 'impersonationLevel');
+  if (imp !== undefined) {
+    if (side === 'ISC_REQ') throw new TypeError('options.requirements.impersonationLevel applies to servers (ASC_RET_*)');
+    if (imp !== 'identify' && imp !== 'impersonate' && imp !== 'delegate') {
+      throw new TypeError("options.requirements.impersonationLevel must be 'identify', 'impersonate' or 'delegate'");
+    }
+    r.impersonationLevel = imp;
+  }
+  const allowed = own(o, 'allowedPackages');
+  if (allowed !== undefined) {
+    if (!Array.isArray(allowed) || allowed.length === 0 || !allowed.every((p) => typeof p === 'string' && p !== '')) {
+      throw new TypeError("options.requirements.allowedPackages must be a non-empty array of package names, e.g. ['Kerberos']");
+    }
+    r.allowedPackages = [...allowed];
+  }
+  return r;
+}
+
+/** fContextReq bits a requirement implies. */
+function requestedBy(r: ContextRequirements, side: 'ISC_REQ' | 'ASC_REQ'): number {
+  let bits = 0;
+  const req = side === 'ISC_REQ' ? ISC_REQ : ASC_REQ;
+  if (r.mutualAuthentication) bits |= ISC_REQ.MUTUAL_AUTH;
+  if (r.protectionLevel === 'sign' || r.protectionLevel === 'encryptAndSign') bits |= req.INTEGRITY;
+  if (r.protectionLevel === 'encryptAndSign') bits |= req.CONFIDENTIALITY;
+  return bits;
 }
 
 function parseCommon(options: Record<string, unknown>, side: 'ISC_REQ' | 'ASC_REQ', defaultReq: number): CommonParsed {
@@ -150,7 +290,19 @@ function parseCommon(options: Record<string, unknown>, side: 'ISC_REQ' | 'ASC_RE
     targetDataRep = rep;
   }
   const allocateMemory = optionalBoolean(options, 'allocateMemory', 'options.allocateMemory') ?? false;
-  return { contextReq, targetDataRep, allocateMemory };
+  const size = own(options, 'outputBufferSize');
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_OUTPUT_BUFFER)) {
+    throw new RangeError(`options.outputBufferSize must be an integer number of bytes from 1 to ${MAX_OUTPUT_BUFFER}`);
+  }
+  const bindings = own(options, 'channelBindings');
+  if (bindings !== undefined && !(bindings instanceof Uint8Array)) {
+    throw new TypeError('options.channelBindings must be a Buffer or Uint8Array (SEC_CHANNEL_BINDINGS bytes)');
+  }
+  const requirements = parseRequirements(own(options, 'requirements'), side);
+  return {
+    contextReq: (contextReq | requestedBy(requirements, side)) >>> 0, targetDataRep, allocateMemory,
+    outputBufferSize: size as number | undefined, channelBindings: bindings as Uint8Array | undefined, requirements,
+  };
 }
 
 function checkToken(token: unknown): Uint8Array | undefined {
@@ -159,16 +311,37 @@ function checkToken(token: unknown): Uint8Array | undefined {
   return token;
 }
 
+function checkBuffers(value: unknown, what: string): SecBuffer[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((b) => typeof b === 'object' && b !== null && typeof b.BufferType === 'number')) {
+    throw new TypeError(`${what} must be an array of SecBuffers { BufferType, cbBuffer?, pvBuffer? }`);
+  }
+  return value as SecBuffer[];
+}
+
+/** One step's buffers, as passed to SSPI (and written back by the raw layer). */
+interface StepPlan {
+  input: SecBuffer[] | null;
+  output: SecBuffer[];
+  size: number;
+  retries: number;
+}
+
+function findBuffer(list: SecBuffer[], type: number): SecBuffer | undefined {
+  return list.find((b) => bufferType(b.BufferType) === type);
+}
+
 /**
  * A security context (CtxtHandle) being established or established: the common part of
  * {@link ClientContext} and {@link ServerContext}.
  *
  * One call at a time: a second step() while one is pending throws. Free with
  * {@link SecurityContext.dispose} or `using`; the finalizer calls DeleteSecurityContext otherwise.
+ * Its {@link SecurityContext.handle} is the raw layer's CtxtHandle (`sspi/raw`), usable with any raw call.
  */
 export abstract class SecurityContext {
-  /** The native CtxtHandle; empty until the first step creates the context. */
-  readonly handle: NativeCtxtHandle;
+  /** The CtxtHandle (`sspi/raw`); empty until the first step creates the context. */
+  readonly handle: CtxtHandle;
   /** The credentials the context was created with. */
   readonly credentials: Credentials;
   /** True once a step returned SEC_E_OK. */
@@ -186,11 +359,15 @@ export abstract class SecurityContext {
    * package does not report it (Wine's NTLM).
    */
   expiry: Date | null = null;
-  /** fContextReq as passed to every step (ISC_REQ_* or ASC_REQ_* bits). */
+  /** fContextReq as passed to every step (ISC_REQ_* or ASC_REQ_* bits, with those the requirements imply). */
   readonly contextReq: number;
   /** TargetDataRep (SECURITY_DREP). */
   readonly targetDataRep: number;
+  /** What the context must achieve once complete. */
+  readonly requirements: Readonly<ContextRequirements>;
   private readonly fn: string;
+  private readonly outputBufferSize: number | undefined;
+  private readonly channelBindings: Uint8Array | undefined;
   private disposedFlag = false;
 
   protected constructor(credentials: Credentials, fn: string, common: CommonParsed) {
@@ -199,7 +376,10 @@ export abstract class SecurityContext {
     this.fn = fn;
     this.contextReq = (common.allocateMemory ? common.contextReq | ALLOCATE_MEMORY : common.contextReq) >>> 0;
     this.targetDataRep = common.targetDataRep;
-    this.handle = new (native().CtxtHandle)();
+    this.outputBufferSize = common.outputBufferSize;
+    this.channelBindings = common.channelBindings;
+    this.requirements = Object.freeze({ ...common.requirements });
+    this.handle = newCtxtHandle();
   }
 
   /** The package name the credentials were acquired for. */
@@ -212,8 +392,8 @@ export abstract class SecurityContext {
     return this.disposedFlag;
   }
 
-  /** The SSPI call itself: a promise when `async`, the result otherwise. */
-  protected abstract invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult>;
+  /** The SSPI call itself (raw layer), buffers written back in place: a promise when `async`. */
+  protected abstract invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult>;
 
   /**
    * What JSON.stringify shows: package, side, target name, state, pfContextAttr and expiry (ISO 8601
@@ -230,82 +410,208 @@ export abstract class SecurityContext {
     };
   }
 
-  private prepare(token: unknown): [SecBufferIn[] | null, SecBufferOutSpec[]] {
+  private prepare(token: unknown, options: unknown): StepPlan {
     if (this.disposedFlag) throw new Error(`${this.fn}: the context has been disposed`);
     if (this.complete) throw new Error(`${this.fn}: the context is already established; nothing more to exchange`);
     const bytes = checkToken(token);
-    const input = bytes ? [{ type: SECBUFFER.TOKEN, buffer: bytes }] : null;
-    return [input, [{ type: SECBUFFER.TOKEN, size: this.outputSize() }]];
+    const o = options === undefined ? {} : optionsObject(options, 'options');
+    const extraIn = checkBuffers(own(o, 'inputBuffers'), 'options.inputBuffers');
+    const extraOut = checkBuffers(own(o, 'outputBuffers'), 'options.outputBuffers');
+    const cb = own(o, 'channelBindings');
+    if (cb !== undefined && cb !== null && !(cb instanceof Uint8Array)) {
+      throw new TypeError('options.channelBindings must be a Buffer, a Uint8Array or null');
+    }
+    const bindings = cb === undefined ? this.channelBindings : (cb as Uint8Array | null) ?? undefined;
+    const input: SecBuffer[] = [];
+    if (bytes) input.push({ BufferType: SECBUFFER.TOKEN, pvBuffer: bytes });
+    input.push(...extraIn);
+    if (bindings) input.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bindings });
+    const size = this.contextReq & ALLOCATE_MEMORY ? 0 : this.outputBufferSize ?? this.credentials.maxTokenSize;
+    return { input: input.length > 0 ? input : null, output: [{ BufferType: SECBUFFER.TOKEN, cbBuffer: size }, ...extraOut], size, retries: 0 };
   }
 
-  /** cbBuffer of the output token buffer supplied to each step: cbMaxToken, or 0 when the package allocates. */
-  private outputSize(): number {
-    return this.contextReq & ALLOCATE_MEMORY ? 0 : this.credentials.maxTokenSize;
+  /**
+   * After a call: true when the step must run again with a larger output token buffer (caller-buffer
+   * mode, SEC_E_BUFFER_TOO_SMALL / SEC_E_INSUFFICIENT_MEMORY). Resets the plan's buffers for the retry.
+   */
+  private retry(plan: StepPlan, r: SecurityContextResult, token: unknown, options: unknown): StepPlan | undefined {
+    const status = r.status >>> 0;
+    if (status !== SECURITY_STATUS.SEC_E_BUFFER_TOO_SMALL && status !== SECURITY_STATUS.SEC_E_INSUFFICIENT_MEMORY) return undefined;
+    if (plan.size === 0 || plan.retries >= MAX_BUFFER_RETRIES || plan.size >= MAX_OUTPUT_BUFFER) return undefined;
+    const next = this.prepare(token, options);
+    next.size = Math.min(MAX_OUTPUT_BUFFER, plan.size * 2);
+    next.output[0].cbBuffer = next.size;
+    next.retries = plan.retries + 1;
+    return next;
   }
 
-  private finish(r: NativeContextResult): StepResult {
+  /** Whether the package asked for CompleteAuthToken on this step's output. */
+  private static needsCompletion(status: number): boolean {
+    return status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED || status === SECURITY_STATUS.SEC_I_COMPLETE_AND_CONTINUE;
+  }
+
+  private finish(plan: StepPlan, r: SecurityContextResult, completeStatus: number | undefined): StepResult {
     let status = r.status >>> 0;
-    // The output descriptor is the one SECBUFFER_TOKEN buffer prepare() supplied; its bytes are the
-    // token whatever BufferType the package leaves on it (Wine's NTLM server relabels it
-    // SECBUFFER_DATA), as in the C callers that read back the SecBuffer they passed.
-    const out = r.output[0];
-    if (status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED || status === SECURITY_STATUS.SEC_I_COMPLETE_AND_CONTINUE) {
-      // The package wants CompleteAuthToken on the output token before it is sent (DCE-style / Digest).
-      const token = [{ type: out.type, buffer: out.buffer ?? Buffer.alloc(0) }];
-      check(native().completeAuthToken(this.handle, token), 'CompleteAuthToken', { package: this.package });
+    const input = plan.input ?? [];
+    const output = plan.output;
+    if (completeStatus !== undefined) {
+      if (!isSuccess(completeStatus)) throw this.error(completeStatus, 'CompleteAuthToken', plan, r);
       status = status === SECURITY_STATUS.SEC_I_COMPLETE_NEEDED ? SECURITY_STATUS.SEC_E_OK : SECURITY_STATUS.SEC_I_CONTINUE_NEEDED;
     }
-    if (!isSuccess(status)) {
-      throw stepError(status, this.fn, this.package, r, this.outputSize());
-    }
+    if (!isSuccess(status)) throw this.error(status, this.fn, plan, r);
     this.contextAttr = r.contextAttr >>> 0;
-    this.complete = status === SECURITY_STATUS.SEC_E_OK;
-    if (this.complete) {
+    const complete = status === SECURITY_STATUS.SEC_E_OK;
+    // The output descriptor's first buffer is the token whatever BufferType the package leaves on it
+    // (Wine's NTLM server relabels it SECBUFFER_DATA), as C callers read back the SecBuffer they passed.
+    const tokenBytes = bytesOf(output[0]);
+    const token = tokenBytes.length > 0 ? Buffer.from(tokenBytes) : undefined;
+    if (complete) {
       // Only the final call's ptsExpiry counts: "Until the last call of the authentication process,
       // the expiration time for the context can be incorrect because more information will be
       // provided during later stages of the negotiation"
       // (https://learn.microsoft.com/en-us/windows/win32/secauthn/acceptsecuritycontext--kerberos).
       this.expiryTimeStamp = r.expiry;
       this.expiry = timeStampToDate(r.expiry, { at: new Date() });
+      const shortfall = this.unmetRequirement();
+      if (shortfall) {
+        const error = new RequirementError(shortfall.code, shortfall.message, { package: this.package, contextAttr: this.contextAttr, token });
+        this.dispose();
+        throw error;
+      }
     }
-    const token = out.buffer && out.buffer.length > 0 ? out.buffer : undefined;
-    return { status, code: statusName(status), token, complete: this.complete, contextAttr: this.contextAttr };
+    this.complete = complete;
+    return {
+      status, code: statusName(status), token, complete, contextAttr: this.contextAttr, expiryTimeStamp: r.expiry, input, output,
+      extraBytes: findBuffer(input, SECBUFFER.EXTRA)?.cbBuffer,
+      missingBytes: findBuffer(input, SECBUFFER.MISSING)?.cbBuffer,
+      alert: alertOf(output),
+    };
+  }
+
+  private error(status: number, fn: string, plan: StepPlan, r: SecurityContextResult): SspiError {
+    const input = plan.input ?? [];
+    return new SspiError(status, fn, {
+      package: this.package,
+      detail: fn === 'CompleteAuthToken' ? 'completing the output token' : 'processing the security token',
+      missingBytes: findBuffer(input, SECBUFFER.MISSING)?.cbBuffer,
+      extraBytes: findBuffer(input, SECBUFFER.EXTRA)?.cbBuffer,
+      token: failureToken(plan.output[0], plan.size),
+      alert: alertOf(plan.output),
+      contextAttr: r.contextAttr >>> 0,
+      expiryTimeStamp: r.expiry,
+      input,
+      output: plan.output,
+    });
+  }
+
+  /** The first requirement the completed context falls short of, if any. */
+  private unmetRequirement(): { code: RequirementError['code']; message: string } | undefined {
+    const r = this.requirements;
+    const attr = this.contextAttr;
+    const client = this.fn === 'InitializeSecurityContext';
+    const RET = client ? ISC_RET : ASC_RET;
+    if (r.mutualAuthentication && client && !(attr & ISC_RET.MUTUAL_AUTH)) {
+      return { code: 'ERR_SSPI_MUTUAL_AUTH_REQUIRED', message: 'the server did not prove its identity (no ISC_RET_MUTUAL_AUTH)' };
+    }
+    if ((r.protectionLevel === 'sign' || r.protectionLevel === 'encryptAndSign') && !(attr & RET.INTEGRITY)) {
+      return { code: 'ERR_SSPI_PROTECTION_REQUIRED', message: `the context offers no message integrity (no ${client ? 'ISC' : 'ASC'}_RET_INTEGRITY)` };
+    }
+    if (r.protectionLevel === 'encryptAndSign' && !(attr & RET.CONFIDENTIALITY)) {
+      return { code: 'ERR_SSPI_PROTECTION_REQUIRED', message: `the context offers no confidentiality (no ${client ? 'ISC' : 'ASC'}_RET_CONFIDENTIALITY)` };
+    }
+    if (!client && r.impersonationLevel === 'impersonate' && (attr & ASC_RET.IDENTIFY)) {
+      return { code: 'ERR_SSPI_IMPERSONATION_LEVEL', message: 'the client allowed identification only (ASC_RET_IDENTIFY)' };
+    }
+    if (!client && r.impersonationLevel === 'delegate' && !(attr & ASC_RET.DELEGATE)) {
+      return { code: 'ERR_SSPI_IMPERSONATION_LEVEL', message: 'the client did not allow delegation (no ASC_RET_DELEGATE)' };
+    }
+    if (r.allowedPackages) {
+      const used = this.negotiatedPackage();
+      if (used === undefined || !r.allowedPackages.some((p) => p.toLowerCase() === used.toLowerCase())) {
+        return {
+          code: 'ERR_SSPI_PACKAGE_NOT_ALLOWED',
+          message: used === undefined
+            ? `the package used cannot be determined, and only ${r.allowedPackages.join(', ')} may be`
+            : `the context uses ${used}; only ${r.allowedPackages.join(', ')} may be used`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** The package a completed context uses: Negotiate's choice, or the context's own package; undefined if SSPI cannot say. */
+  private negotiatedPackage(): string | undefined {
+    const n = native().queryContextAttributes(this.handle, SECPKG_ATTR.NEGOTIATION_INFO);
+    const negotiated = (n.value as { PackageInfo?: SecPkgInfo | null } | undefined)?.PackageInfo?.Name;
+    if (isSuccess(n.status) && negotiated) return negotiated;
+    const p = native().queryContextAttributes(this.handle, SECPKG_ATTR.PACKAGE_INFO);
+    const name = (p.value as { PackageInfo?: SecPkgInfo | null } | undefined)?.PackageInfo?.Name;
+    return isSuccess(p.status) && name ? name : undefined;
   }
 
   /**
    * One handshake step, off the JavaScript thread: feeds the peer's token (none on a client's first
-   * step) and returns the token to send back.
+   * step) and returns the token to send back, with everything else SSPI wrote.
    *
    * Calls [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) (client) or
    * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (server) on the
-   * addon's SSPI call queue ({@link configureQueue}), then [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) when the package returns
-   * SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE.
-   * The output token is a new Buffer the caller owns; package memory is freed inside the call.
+   * addon's SSPI call queue ({@link configureQueue}) through the raw layer, then
+   * [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) on the output buffers
+   * themselves when the package returns SEC_I_COMPLETE_NEEDED / SEC_I_COMPLETE_AND_CONTINUE, so the
+   * completed bytes are the token sent. Input: [TOKEN, ...inputBuffers, CHANNEL_BINDINGS]; output:
+   * [TOKEN (cbMaxToken bytes, or package-allocated with allocateMemory), ...outputBuffers]. A
+   * SEC_E_BUFFER_TOO_SMALL / SEC_E_INSUFFICIENT_MEMORY in caller-buffer mode is retried with a larger
+   * buffer (see outputBufferSize). The token is a new Buffer the caller owns; package memory is freed
+   * inside the call.
    * @param token - the peer's token (bytes), or undefined.
-   * @rejects TypeError for a token that is not a Buffer/Uint8Array; Error if the context is disposed,
-   *   already complete, or busy with another call (the promise rejects; nothing is thrown synchronously).
+   * @param options - extra input/output SecBuffers and channel bindings for this step.
+   * @rejects TypeError for a token that is not a Buffer/Uint8Array or options of the wrong shape; Error
+   *   if the context is disposed, already complete, or busy with another call (the promise rejects;
+   *   nothing is thrown synchronously).
    * @rejects Error with `code` 'ERR_SSPI_QUEUE_FULL' ({@link isQueueFull}) when the SSPI call queue is
    *   full: no SSPI call was made and the context is unchanged, so the step may be retried.
-   * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext'); its
-   *   `token` holds the output token the package produced with the failure (a KRB-ERROR, a SPNEGO
-   *   reject, a TLS alert), which belongs to the peer, and `contextAttr` the pfContextAttr returned:
-   *   SEC_E_LOGON_DENIED (bad user or password), SEC_E_INVALID_TOKEN, SEC_E_TARGET_UNKNOWN
-   *   (no such SPN), SEC_E_NO_CREDENTIALS, SEC_E_WRONG_PRINCIPAL, SEC_E_TIME_SKEW,
+   * @rejects RequirementError when the context completed short of its `requirements` (it is disposed).
+   * @rejects SspiError (`function` 'InitializeSecurityContext' / 'AcceptSecurityContext' /
+   *   'CompleteAuthToken'); its `token` holds the output token the package produced with the failure
+   *   (a KRB-ERROR, a SPNEGO reject, a TLS alert), which belongs to the peer, `alert`, `extraBytes`,
+   *   `missingBytes`, `contextAttr`, `expiryTimeStamp` and the `input`/`output` buffers as SSPI left
+   *   them: SEC_E_LOGON_DENIED (bad user or password), SEC_E_INVALID_TOKEN, SEC_E_TARGET_UNKNOWN (no
+   *   such SPN), SEC_E_NO_CREDENTIALS, SEC_E_WRONG_PRINCIPAL, SEC_E_TIME_SKEW, SEC_E_BAD_BINDINGS,
    *   SEC_E_INTERNAL_ERROR, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_INCOMPLETE_MESSAGE, ...
    */
-  async step(token?: Uint8Array): Promise<StepResult> {
-    const [input, output] = this.prepare(token);
-    return this.finish(await this.invoke(input, output, true));
+  async step(token?: Uint8Array, options?: StepOptions): Promise<StepResult> {
+    let plan = this.prepare(token, options);
+    for (;;) {
+      const r = await this.invoke(plan.input, plan.output, true);
+      const again = this.retry(plan, r, token, options);
+      if (again) {
+        plan = again;
+        continue;
+      }
+      const status = r.status >>> 0;
+      const completed = SecurityContext.needsCompletion(status) ? await CompleteAuthTokenAsync(this.handle, plan.output) : undefined;
+      return this.finish(plan, r, completed);
+    }
   }
 
   /**
    * {@link SecurityContext.step} on the calling thread: same SSPI calls, arguments, ownership and
-   * errors (thrown synchronously: TypeError, Error, SspiError with its `token`), but it blocks the
-   * event loop while Kerberos talks to the KDC.
+   * errors (thrown synchronously: TypeError, Error, RequirementError, SspiError with its `token`), but
+   * it blocks the event loop while Kerberos talks to the KDC.
    */
-  stepSync(token?: Uint8Array): StepResult {
-    const [input, output] = this.prepare(token);
-    return this.finish(this.invoke(input, output, false) as NativeContextResult);
+  stepSync(token?: Uint8Array, options?: StepOptions): StepResult {
+    let plan = this.prepare(token, options);
+    for (;;) {
+      const r = this.invoke(plan.input, plan.output, false) as SecurityContextResult;
+      const again = this.retry(plan, r, token, options);
+      if (again) {
+        plan = again;
+        continue;
+      }
+      const status = r.status >>> 0;
+      const completed = SecurityContext.needsCompletion(status) ? CompleteAuthToken(this.handle, plan.output) : undefined;
+      return this.finish(plan, r, completed);
+    }
   }
 
   /**
@@ -362,7 +668,7 @@ export abstract class SecurityContext {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
-    const status = this.handle.delete();
+    const status = DeleteSecurityContext(this.handle);
     if (status !== undefined) check(status, 'DeleteSecurityContext', { package: this.package });
   }
 
@@ -383,23 +689,20 @@ export abstract class SecurityContext {
  * bytes untouched. Those are not a token. A token is what the package wrote: 0 < cbBuffer < the size
  * supplied (no package's token fills its whole cbMaxToken), or any non-empty buffer the package
  * allocated (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY, supplied size 0).
+ * @param output - the output token SecBuffer as the raw layer wrote it back.
+ * @param supplied - the cbBuffer supplied (0: the package allocated).
  */
-export function failureToken(output: SecBufferOut | undefined, supplied: number): Buffer | undefined {
-  if (!output || !output.buffer || output.size === 0) return undefined;
-  if (supplied > 0 && output.size >= supplied) return undefined;
-  return output.buffer.length === output.size ? output.buffer : output.buffer.subarray(0, output.size);
+export function failureToken(output: SecBuffer | undefined, supplied: number): Buffer | undefined {
+  if (!output || !output.pvBuffer || !output.cbBuffer) return undefined;
+  if (supplied > 0 && output.cbBuffer >= supplied) return undefined;
+  return Buffer.from(bytesOf(output));
 }
 
-function stepError(status: number, fn: string, pkg: string, r: NativeContextResult, supplied: number): SspiError {
-  // On SEC_E_INCOMPLETE_MESSAGE, SSPI says in a SECBUFFER_MISSING how many more bytes it needs.
-  const missing = r.input.find((b) => (b.type & 0x0fffffff) === SECBUFFER.MISSING);
-  return new SspiError(status, fn, {
-    package: pkg,
-    detail: 'processing the security token',
-    missingBytes: missing?.size,
-    token: failureToken(r.output[0], supplied),
-    contextAttr: r.contextAttr >>> 0,
-  });
+/** The bytes of a filled SECBUFFER_ALERT output buffer. */
+function alertOf(output: SecBuffer[]): Buffer | undefined {
+  const alert = output.find((b, i) => i > 0 && bufferType(b.BufferType) === SECBUFFER.ALERT);
+  const bytes = bytesOf(alert);
+  return bytes.length > 0 ? Buffer.from(bytes) : undefined;
 }
 
 /**
@@ -431,12 +734,10 @@ export class ClientContext extends SecurityContext {
     this.targetName = targetName;
   }
 
-  protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
-    const n = native();
+  protected invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult> {
     const target = this.targetName ?? null;
-    return async
-      ? n.initializeSecurityContext(this.credentials.handle, this.handle, target, this.contextReq, this.targetDataRep, input, output, true)
-      : n.initializeSecurityContext(this.credentials.handle, this.handle, target, this.contextReq, this.targetDataRep, input, output, false);
+    return (async ? InitializeSecurityContextAsync : InitializeSecurityContext)(
+      this.credentials.handle, this.handle, target, this.contextReq, this.targetDataRep, input, output);
   }
 }
 
@@ -461,10 +762,8 @@ export class ServerContext extends SecurityContext {
     super(credentials, 'AcceptSecurityContext', parseCommon(optionsObject(options, 'options'), 'ASC_REQ', DEFAULT_ASC_REQ));
   }
 
-  protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
-    const n = native();
-    return async
-      ? n.acceptSecurityContext(this.credentials.handle, this.handle, input, this.contextReq, this.targetDataRep, output, true)
-      : n.acceptSecurityContext(this.credentials.handle, this.handle, input, this.contextReq, this.targetDataRep, output, false);
+  protected invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult> {
+    return (async ? AcceptSecurityContextAsync : AcceptSecurityContext)(
+      this.credentials.handle, this.handle, input, this.contextReq, this.targetDataRep, output);
   }
 }

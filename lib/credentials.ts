@@ -1,9 +1,12 @@
 import { SECPKG_CRED } from './constants';
 import { disposeSymbol } from './disposable';
 import { check } from './errors';
-import { native, NativeAcquireResult, NativeAuthData, NativeCredHandle } from './native';
 import { maxTokenSize } from './packages';
 import { choice, optionalString, own } from './options';
+import {
+  AcquireCredentialsHandle, AcquireCredentialsHandleAsync, AcquireCredentialsHandleResult, SEC_WINNT_AUTH_IDENTITY,
+} from './raw/credentials';
+import { CredHandle, FreeCredentialsHandle } from './raw/handles';
 import { timeStampToDate } from './time';
 
 /** Direction of a credential (fCredentialUse): a client's is 'outbound', a server's 'inbound'. */
@@ -46,11 +49,11 @@ const USE: Record<CredentialUse, number> = {
   both: SECPKG_CRED.BOTH,
 };
 
-function authData(options: Record<string, unknown>): NativeAuthData | null {
+function authData(options: Record<string, unknown>): SEC_WINNT_AUTH_IDENTITY | null {
   const idValue = own(options, 'identity');
   const packageList = optionalString(options, 'packageList', 'options.packageList');
   if (idValue === undefined && packageList === undefined) return null;
-  const data: NativeAuthData = {};
+  const data: SEC_WINNT_AUTH_IDENTITY = {};
   if (idValue !== undefined) {
     if (typeof idValue !== 'object' || idValue === null || Array.isArray(idValue)) {
       throw new TypeError('options.identity must be an object { user, domain?, password }');
@@ -68,11 +71,11 @@ function authData(options: Record<string, unknown>): NativeAuthData | null {
         user = user.slice(slash + 1);
       }
     }
-    data.user = user as string;
-    data.password = own(id, 'password') as string;
-    if (domain !== undefined) data.domain = domain;
+    data.User = user as string;
+    data.Password = own(id, 'password') as string;
+    if (domain !== undefined) data.Domain = domain;
   }
-  if (packageList !== undefined) data.packageList = packageList;
+  if (packageList !== undefined) data.PackageList = packageList;
   return data;
 }
 
@@ -80,7 +83,7 @@ interface ParsedOptions {
   principal: string | null;
   package: string;
   use: CredentialUse;
-  authData: NativeAuthData | null;
+  authData: SEC_WINNT_AUTH_IDENTITY | null;
 }
 
 function parseOptions(value: unknown): ParsedOptions {
@@ -105,8 +108,8 @@ function parseOptions(value: unknown): ParsedOptions {
  * Contexts created from it keep working after dispose() until they finish their current call.
  */
 export class Credentials {
-  /** The native CredHandle. It cannot be forged: only AcquireCredentialsHandle makes one. */
-  readonly handle: NativeCredHandle;
+  /** The CredHandle (`sspi/raw`). It cannot be forged: only AcquireCredentialsHandle makes one. */
+  readonly handle: CredHandle;
   /** The security package name as requested. */
   readonly package: string;
   /** fCredentialUse. */
@@ -116,7 +119,7 @@ export class Credentials {
   /** ptsExpiry as an instant, converted from local time when the call returned; null for "never" / not reported. */
   readonly expiry: Date | null;
 
-  private constructor(handle: NativeCredHandle, parsed: ParsedOptions, expiry: bigint, at: Date) {
+  private constructor(handle: CredHandle, parsed: ParsedOptions, expiry: bigint, at: Date) {
     this.handle = handle;
     this.package = parsed.package;
     this.use = parsed.use;
@@ -124,10 +127,10 @@ export class Credentials {
     this.expiry = timeStampToDate(expiry, { at });
   }
 
-  private static fromResult(r: NativeAcquireResult, parsed: ParsedOptions): Credentials {
+  private static fromResult(r: AcquireCredentialsHandleResult, parsed: ParsedOptions): Credentials {
     const at = new Date();
     check(r.status, 'AcquireCredentialsHandle', { package: parsed.package });
-    return new Credentials(r.credential as NativeCredHandle, parsed, r.expiry ?? 0n, at);
+    return new Credentials(r.credential as CredHandle, parsed, r.expiry ?? 0n, at);
   }
 
   /**
@@ -148,7 +151,7 @@ export class Credentials {
    */
   static async acquire(options: AcquireCredentialsOptions): Promise<Credentials> {
     const parsed = parseOptions(options);
-    const r = await native().acquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData, true);
+    const r = await AcquireCredentialsHandleAsync(parsed.principal, parsed.package, USE[parsed.use], parsed.authData);
     return Credentials.fromResult(r, parsed);
   }
 
@@ -159,7 +162,7 @@ export class Credentials {
    */
   static acquireSync(options: AcquireCredentialsOptions): Credentials {
     const parsed = parseOptions(options);
-    return Credentials.fromResult(native().acquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData, false), parsed);
+    return Credentials.fromResult(AcquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData), parsed);
   }
 
   /**
@@ -191,7 +194,7 @@ export class Credentials {
    * @throws SspiError if FreeCredentialsHandle fails (SEC_E_INVALID_HANDLE).
    */
   dispose(): void {
-    const status = this.handle.free();
+    const status = FreeCredentialsHandle(this.handle);
     if (status !== undefined) check(status, 'FreeCredentialsHandle', { package: this.package });
   }
 

@@ -1,5 +1,6 @@
 import { SECURITY_STATUS } from './constants';
 import { native } from './native';
+import type { SecBuffer } from './raw/buffers';
 
 /** The name of a SECURITY_STATUS value (`SEC_E_LOGON_DENIED`), or its hex form if the headers have none. */
 export function statusName(status: number): string {
@@ -47,9 +48,20 @@ export class SspiError extends Error {
   readonly token: Buffer | undefined;
   /** From InitializeSecurityContext / AcceptSecurityContext: the pfContextAttr bits the failing call returned. */
   readonly contextAttr: number | undefined;
+  /** SECBUFFER_EXTRA: input bytes the failing call did not consume, when it said so. */
+  readonly extraBytes: number | undefined;
+  /** SECBUFFER_ALERT: an alert message the failing call produced for the peer (Schannel). */
+  readonly alert: Buffer | undefined;
+  /** ptsExpiry the failing ISC/ASC call returned (100-ns intervals since 1601-01-01). */
+  readonly expiryTimeStamp: bigint | undefined;
+  /** The input SecBufferDesc as SSPI left it (ISC/ASC): every buffer, with EXTRA / MISSING. */
+  readonly input: SecBuffer[] | undefined;
+  /** The output SecBufferDesc as SSPI left it (ISC/ASC): the token buffer first. */
+  readonly output: SecBuffer[] | undefined;
 
   constructor(status: number, fn: string, options: {
     package?: string; detail?: string; missingBytes?: number; token?: Buffer; contextAttr?: number;
+    extraBytes?: number; alert?: Buffer; expiryTimeStamp?: bigint; input?: SecBuffer[]; output?: SecBuffer[];
   } = {}) {
     const code = statusName(status);
     let text = '';
@@ -69,6 +81,38 @@ export class SspiError extends Error {
     this.missingBytes = options.missingBytes;
     this.token = options.token;
     this.contextAttr = options.contextAttr;
+    this.extraBytes = options.extraBytes;
+    this.alert = options.alert;
+    this.expiryTimeStamp = options.expiryTimeStamp;
+    this.input = options.input;
+    this.output = options.output;
+  }
+}
+
+/**
+ * A context that completed (SEC_E_OK) short of what its `requirements` option asked for (.NET
+ * NegotiateAuthentication's checks): no mutual authentication, no integrity / confidentiality, too low
+ * an impersonation level, or a package outside `allowedPackages` (Negotiate's fallback to NTLM). The
+ * context is disposed before this is thrown; `token` is the output token of the completing step, if
+ * any (a server's final token, which the peer may still expect).
+ */
+export class RequirementError extends Error {
+  /** Which requirement failed. */
+  readonly code: 'ERR_SSPI_MUTUAL_AUTH_REQUIRED' | 'ERR_SSPI_PROTECTION_REQUIRED' | 'ERR_SSPI_IMPERSONATION_LEVEL' | 'ERR_SSPI_PACKAGE_NOT_ALLOWED';
+  /** The package the context was created for. */
+  readonly package: string | undefined;
+  /** pfContextAttr of the completing step. */
+  readonly contextAttr: number;
+  /** The completing step's output token, if any. */
+  readonly token: Buffer | undefined;
+
+  constructor(code: RequirementError['code'], message: string, options: { package?: string; contextAttr: number; token?: Buffer }) {
+    super(`security context requirement not met: ${message}`);
+    this.name = 'RequirementError';
+    this.code = code;
+    this.package = options.package;
+    this.contextAttr = options.contextAttr;
+    this.token = options.token;
   }
 }
 

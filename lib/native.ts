@@ -1,10 +1,8 @@
 /**
  * The native addon (src-native/), loaded once, with its shapes typed.
  *
- * This is the raw layer: one function per SSPI call, every SECURITY_STATUS returned as a number,
- * nothing thrown for SSPI failures (only TypeError/RangeError for wrong JavaScript types and Error
- * for a deleted or busy handle). The public classes in credentials.ts and context.ts turn failures
- * into {@link SspiError}s.
+ * Only the loader and the addon's own services (queue, diagnostics, messages) are typed here; each
+ * file of lib/raw/ types the native functions of its SSPI concern and is the only caller of them.
  *
  * Calls made with `async: true` run on the addon's own SSPI call queue (src-native/queue.cc, public
  * face in queue.ts), not on libuv's thread pool; when that queue is full their promise rejects at once
@@ -13,79 +11,10 @@
  */
 import * as path from 'node:path';
 
-/** A CredHandle owned by the addon; FreeCredentialsHandle runs on free() or in its finalizer. */
-export interface NativeCredHandle {
-  /** False once freed (or once a free waits for pending calls). */
-  readonly valid: boolean;
-  /** FreeCredentialsHandle; returns its status, 0 if already freed, undefined if deferred. */
-  free(): number | undefined;
-}
+import type { CredHandle, CtxtHandle } from './raw/handles';
+import type { SecPkgInfo } from './raw/packages';
 
-/** A CtxtHandle owned by the addon; DeleteSecurityContext runs on delete() or in its finalizer. */
-export interface NativeCtxtHandle {
-  /** True once a first ISC/ASC call created the context, until it is deleted. */
-  readonly valid: boolean;
-  /** DeleteSecurityContext; returns its status, 0 if nothing to delete, undefined if deferred. */
-  delete(): number | undefined;
-}
-
-/** SecPkgInfoW, with SSPI's field names. */
-export interface SecPkgInfo {
-  fCapabilities: number;
-  wVersion: number;
-  wRPCID: number;
-  /** Largest token the package produces, in bytes. */
-  cbMaxToken: number;
-  Name: string;
-  Comment: string;
-}
-
-/** One SecBuffer going in: its BufferType (SECBUFFER_*, may include SECBUFFER_READONLY) and bytes. */
-export interface SecBufferIn {
-  type: number;
-  buffer?: Uint8Array | null;
-}
-
-/** One SecBuffer to fill: BufferType and a caller-supplied size in bytes (0: the package allocates). */
-export interface SecBufferOutSpec {
-  type: number;
-  size: number;
-}
-
-/** A SecBuffer after the call: BufferType, cbBuffer and (for output buffers) a copy of the bytes. */
-export interface SecBufferOut {
-  type: number;
-  size: number;
-  buffer?: Buffer;
-}
-
-/**
- * Authentication identity for AcquireCredentialsHandle: SEC_WINNT_AUTH_IDENTITY_W (Unicode), or
- * SEC_WINNT_AUTH_IDENTITY_EXW when `packageList` is given.
- */
-export interface NativeAuthData {
-  user?: string;
-  domain?: string;
-  password?: string;
-  packageList?: string;
-}
-
-export interface NativeAcquireResult {
-  status: number;
-  credential?: NativeCredHandle;
-  /** TimeStamp: 100-ns intervals since 1601-01-01. */
-  expiry?: bigint;
-}
-
-export interface NativeContextResult {
-  status: number;
-  /** pfContextAttr: ISC_RET_* or ASC_RET_* bits. */
-  contextAttr: number;
-  /** ptsExpiry: 100-ns intervals since 1601-01-01. */
-  expiry: bigint;
-  output: SecBufferOut[];
-  input: SecBufferOut[];
-}
+export type { SecPkgInfo };
 
 /** The SSPI call queue's settings (process-wide); see configureQueue in queue.ts. */
 export interface NativeQueueOptions {
@@ -114,34 +43,17 @@ export interface NativeQueueFigures {
 }
 
 export interface NativeBinding {
-  CredHandle: new (...args: never[]) => NativeCredHandle;
-  CtxtHandle: new () => NativeCtxtHandle;
-  enumerateSecurityPackages(): { status: number; packages: SecPkgInfo[] };
-  querySecurityPackageInfo(name: string): { status: number; info?: SecPkgInfo };
+  CredHandle: new (...args: never[]) => CredHandle;
+  CtxtHandle: new () => CtxtHandle;
   formatMessage(status: number): string;
   hostInfo(): { wine: string | null };
-  acquireCredentialsHandle(principal: string | null, pkg: string, fCredentialUse: number,
-    authData: NativeAuthData | null, async: false): NativeAcquireResult;
-  acquireCredentialsHandle(principal: string | null, pkg: string, fCredentialUse: number,
-    authData: NativeAuthData | null, async: true): Promise<NativeAcquireResult>;
-  initializeSecurityContext(credential: NativeCredHandle | null, context: NativeCtxtHandle, targetName: string | null,
-    fContextReq: number, targetDataRep: number, input: SecBufferIn[] | null, output: SecBufferOutSpec[],
-    async: false): NativeContextResult;
-  initializeSecurityContext(credential: NativeCredHandle | null, context: NativeCtxtHandle, targetName: string | null,
-    fContextReq: number, targetDataRep: number, input: SecBufferIn[] | null, output: SecBufferOutSpec[],
-    async: true): Promise<NativeContextResult>;
-  acceptSecurityContext(credential: NativeCredHandle, context: NativeCtxtHandle, input: SecBufferIn[] | null,
-    fContextReq: number, targetDataRep: number, output: SecBufferOutSpec[], async: false): NativeContextResult;
-  acceptSecurityContext(credential: NativeCredHandle, context: NativeCtxtHandle, input: SecBufferIn[] | null,
-    fContextReq: number, targetDataRep: number, output: SecBufferOutSpec[], async: true): Promise<NativeContextResult>;
-  completeAuthToken(context: NativeCtxtHandle, token: SecBufferIn[]): number;
-  queryContextAttributes(context: NativeCtxtHandle, ulAttribute: number): { status: number; value?: Record<string, unknown> };
+  queryContextAttributes(context: CtxtHandle, ulAttribute: number): { status: number; value?: Record<string, unknown> };
   /**
    * SSPI handles the addon holds now, process-wide (every environment, and calls in flight or cut
    * off by a worker's end): credentials from AcquireCredentialsHandle not yet freed, contexts a first
    * ISC/ASC created not yet deleted. A diagnostic for leak tests.
    */
-  handleFigures(): { credentials: number; contexts: number };
+  handleFigures(): { credentials: number; contexts: number; contextBuffersFreed: number };
   /** Sets the process-wide SSPI call queue's settings (absent fields unchanged); returns the figures. */
   configureQueue(options: NativeQueueOptions): NativeQueueFigures;
   /** The SSPI call queue's settings and current figures. */

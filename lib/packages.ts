@@ -1,7 +1,7 @@
 import { check } from './errors';
-import { native, SecPkgInfo } from './native';
+import { EnumerateSecurityPackages, QuerySecurityPackageInfo, SecPkgInfo } from './raw/packages';
 
-export type { SecPkgInfo } from './native';
+export type { SecPkgInfo } from './raw/packages';
 
 /**
  * Lists the security packages installed on this machine.
@@ -14,7 +14,7 @@ export type { SecPkgInfo } from './native';
  * @throws SspiError (`function: 'EnumerateSecurityPackages'`), e.g. SEC_E_INSUFFICIENT_MEMORY.
  */
 export function enumerateSecurityPackages(): SecPkgInfo[] {
-  const r = native().enumerateSecurityPackages();
+  const r = EnumerateSecurityPackages();
   check(r.status, 'EnumerateSecurityPackages');
   return r.packages;
 }
@@ -29,7 +29,7 @@ export function enumerateSecurityPackages(): SecPkgInfo[] {
  * @throws SspiError SEC_E_SECPKG_NOT_FOUND (0x80090305) for an unknown package.
  */
 export function querySecurityPackageInfo(name: string): SecPkgInfo {
-  const r = native().querySecurityPackageInfo(name);
+  const r = QuerySecurityPackageInfo(name);
   check(r.status, 'QuerySecurityPackageInfo', { package: name });
   return r.info as SecPkgInfo;
 }

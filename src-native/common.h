@@ -110,6 +110,9 @@ Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p);
 // tests prove handles are not leaked.
 enum class HandleKind { kCredentials, kContext };
 void CountHandle(HandleKind kind, int delta);
+// Counts each FreeContextBuffer the addon makes on memory a package allocated for a caller (output
+// buffers under *_ALLOCATE_MEMORY, strings and structures of queries): handleFigures().contextBuffersFreed.
+void CountContextBufferFreed();
 
 // One CredHandle.
 struct CredState {
@@ -176,10 +179,28 @@ class CtxtHandleWrap : public Napi::ObjectWrap<CtxtHandleWrap> {
 
 // ---- SecBufferDesc marshalling (buffers.cc) ----
 
-// One SecBufferDesc with memory the addon owns. Input buffers are copied from JavaScript before the
-// call (so an asynchronous call never touches JavaScript memory from another thread); output
-// buffers are either caller-supplied (size bytes) or, with *_REQ_ALLOCATE_MEMORY, left for the
-// package to allocate, in which case Collect() copies and then FreeContextBuffer()s them.
+// One SecBufferDesc with memory the addon owns, for any SSPI call that takes one (ISC/ASC input and
+// output, CompleteAuthToken, ApplyControlToken, the message functions). SSPI reads and writes these
+// buffers in place, so every buffer is both in and out:
+//
+//   JavaScript (lib/raw/buffers.ts): [{ BufferType, cbBuffer?, pvBuffer? }]
+//     BufferType  SECBUFFER_* with the SECBUFFER_READONLY / READONLY_WITH_CHECKSUM bits
+//     pvBuffer    Uint8Array: its first cbBuffer bytes are copied in (default cbBuffer: its length);
+//                 null/absent with cbBuffer > 0: the addon supplies cbBuffer zero bytes;
+//                 null/absent with cbBuffer 0: pvBuffer NULL (SECBUFFER_EMPTY, or a buffer the package
+//                 allocates under ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY).
+//
+// Parse() copies everything on the JavaScript thread, so an asynchronous call never touches JavaScript
+// memory from a queue thread. After the call, Collect() reports for each buffer what SSPI left in its
+// SecBuffer (BufferType, cbBuffer) and where pvBuffer points:
+//   - into the memory of buffer j at some offset (its own, or another one's: DecryptMessage's DATA
+//     buffer inside the STREAM buffer, Schannel's EXTRA inside the input): { at: [j, offset] }, and
+//     the final bytes of every writable buffer j come back once in `data[j]`;
+//   - into memory the package allocated (only when the call allows it: ISC/ASC with *_ALLOCATE_MEMORY):
+//     { bytes } copied, then FreeContextBuffer exactly once, failure statuses included;
+//   - NULL: nothing.
+// lib/raw/buffers.ts writes this back into the caller's SecBuffer objects and Uint8Arrays, as SSPI
+// writes into a C caller's structures. The addon's copies are wiped (they may hold plaintext or keys).
 class BufferDesc {
  public:
   BufferDesc() = default;
@@ -187,24 +208,34 @@ class BufferDesc {
   BufferDesc& operator=(const BufferDesc&) = delete;
   ~BufferDesc();
 
-  // [{ type, buffer }] -> input buffers (buffer may be absent for e.g. SECBUFFER_EMPTY / MISSING).
-  void ParseInput(const Napi::Value& value, const char* what);
-  // [{ type, size }] -> output buffers; size 0 leaves pvBuffer NULL for the package to allocate.
-  void ParseOutput(const Napi::Value& value, const char* what);
+  // Parses a SecBufferDesc array (null/undefined: absent, desc() then returns NULL).
+  // packageMayAllocate: the call may leave package-allocated memory in these buffers.
+  void Parse(const Napi::Value& value, const char* what, bool packageMayAllocate);
 
+  // The descriptor to pass to SSPI, or NULL when the array was absent.
   SecBufferDesc* desc();
-  bool empty() const { return buffers_.empty(); }
+  bool present() const { return present_; }
+  size_t count() const { return buffers_.size(); }
+  SecBuffer& at(size_t i) { return buffers_[i]; }
 
-  // Releases package-allocated memory. Called after Collect(), and by the destructor regardless.
+  // Releases package-allocated memory (FreeContextBuffer). Called by Collect(), and by the destructor
+  // for a call whose result was never collected.
   void FreePackageMemory();
 
-  // After the call: [{ type, size, buffer? }]. withBytes copies the bytes into new Buffers.
-  Napi::Array Collect(Napi::Env env, bool withBytes);
+  // After the call: { buffers: [{ BufferType, cbBuffer, at?: [j, offset], bytes? }], data: (Buffer|null)[] },
+  // or null when the array was absent.
+  Napi::Value Collect(Napi::Env env);
 
  private:
+  // Index of the buffer whose addon-owned memory holds p, or -1.
+  int OwnerOf(const void* p, size_t* offset) const;
+
   std::vector<SecBuffer> buffers_;
-  std::vector<std::vector<uint8_t>> storage_;  // addon-owned memory, one per buffer
-  bool output_ = false;  // only output buffers can hold package-allocated memory
+  std::vector<std::vector<uint8_t>> storage_;  // addon-owned memory, one per buffer (may be empty)
+  std::vector<void*> supplied_;                // pvBuffer as passed to SSPI, to tell package memory apart
+  std::vector<unsigned long> types_;           // BufferType as passed (the READONLY bits say what SSPI may write)
+  bool present_ = false;
+  bool packageMayAllocate_ = false;
   SecBufferDesc desc_{};
 };
 

@@ -5,8 +5,8 @@ namespace sspi {
 
 namespace {
 
-// acquireCredentialsHandle(principal: string|null, package: string, fCredentialUse: number,
-//                          authData: { user?, domain?, password?, packageList? } | null,
+// acquireCredentialsHandle(pszPrincipal: string|null, pszPackage: string, fCredentialUse: number,
+//                          pAuthData: { User?, Domain?, Password?, PackageList? } | null,
 //                          async: boolean)
 //   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
 //
@@ -21,17 +21,17 @@ namespace {
 class AcquireCall : public SspiCall {
  public:
   explicit AcquireCall(const Napi::CallbackInfo& info) {
-    hasPrincipal_ = ToWideOptional(info[0], "principal", &principal_);
-    package_ = ToWide(info[1], "package");
+    hasPrincipal_ = ToWideOptional(info[0], "pszPrincipal", &principal_);
+    package_ = ToWide(info[1], "pszPackage");
     use_ = ToUint32(info[2], "fCredentialUse");
     Napi::Value auth = info[3];
     if (!auth.IsUndefined() && !auth.IsNull()) {
-      if (!auth.IsObject()) throw Napi::TypeError::New(info.Env(), "authData must be an object { user, domain, password }");
+      if (!auth.IsObject()) throw Napi::TypeError::New(info.Env(), "pAuthData must be an object { User, Domain, Password }");
       Napi::Object o = auth.As<Napi::Object>();
-      hasUser_ = ToWideOptional(o.Get("user"), "authData.user", &user_);
-      hasDomain_ = ToWideOptional(o.Get("domain"), "authData.domain", &domain_);
-      password_.Read(o.Get("password"), "authData.password");
-      hasPackageList_ = ToWideOptional(o.Get("packageList"), "authData.packageList", &packageList_);
+      hasUser_ = ToWideOptional(o.Get("User"), "pAuthData.User", &user_);
+      hasDomain_ = ToWideOptional(o.Get("Domain"), "pAuthData.Domain", &domain_);
+      password_.Read(o.Get("Password"), "pAuthData.Password");
+      hasPackageList_ = ToWideOptional(o.Get("PackageList"), "pAuthData.PackageList", &packageList_);
       hasAuth_ = true;
     }
   }

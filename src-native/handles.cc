@@ -16,6 +16,7 @@ namespace {
 
 std::atomic<long> gCredHandles{0};
 std::atomic<long> gCtxtHandles{0};
+std::atomic<long long> gContextBuffersFreed{0};
 
 // Random, fixed type tags (napi_type_tag_object) for the two handle classes.
 const napi_type_tag kCredTag = {0x5a1c0e37d2b94f10ULL, 0x9b7e3c21a4d65f08ULL};
@@ -86,11 +87,15 @@ void CountHandle(HandleKind kind, int delta) {
   (kind == HandleKind::kCredentials ? gCredHandles : gCtxtHandles) += delta;
 }
 
-// handleFigures() -> { credentials, contexts }: SSPI handles the addon holds now, process-wide.
+void CountContextBufferFreed() { gContextBuffersFreed++; }
+
+// handleFigures() -> { credentials, contexts, contextBuffersFreed }: SSPI handles the addon holds now,
+// process-wide, and how many package-allocated buffers it has released with FreeContextBuffer so far.
 Napi::Value HandleFigures(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("credentials", Napi::Number::New(info.Env(), static_cast<double>(gCredHandles.load())));
   o.Set("contexts", Napi::Number::New(info.Env(), static_cast<double>(gCtxtHandles.load())));
+  o.Set("contextBuffersFreed", Napi::Number::New(info.Env(), static_cast<double>(gContextBuffersFreed.load())));
   return o;
 }
 

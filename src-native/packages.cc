@@ -5,35 +5,69 @@ namespace sspi {
 
 namespace {
 
-// enumerateSecurityPackages() -> { status, packages: SecPkgInfo[] }
-// The array SSPI allocates is copied and released with FreeContextBuffer before returning.
-Napi::Value EnumeratePackages(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  unsigned long count = 0;
-  PSecPkgInfoW list = nullptr;
-  SECURITY_STATUS status = EnumerateSecurityPackagesW(&count, &list);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("status", StatusValue(env, status));
-  Napi::Array packages = Napi::Array::New(env);
-  if (status == SEC_E_OK && list != nullptr) {
-    for (unsigned long i = 0; i < count; i++) packages.Set(i, PackageInfoValue(env, &list[i]));
+// enumerateSecurityPackages(async) -> { status, packages: SecPkgInfo[] }
+// The array SSPI allocates is copied and released with FreeContextBuffer (also on a failure status, or
+// when the call's environment ended before the result was delivered).
+class EnumerateCall : public SspiCall {
+ public:
+  ~EnumerateCall() override { Release(); }
+  void Execute() override { status_ = EnumerateSecurityPackagesW(&count_, &list_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("status", StatusValue(env, status_));
+    Napi::Array packages = Napi::Array::New(env);
+    if (status_ == SEC_E_OK && list_ != nullptr) {
+      for (unsigned long i = 0; i < count_; i++) packages.Set(i, PackageInfoValue(env, &list_[i]));
+    }
+    Release();
+    result.Set("packages", packages);
+    return result;
   }
-  if (list != nullptr) FreeContextBuffer(list);
-  result.Set("packages", packages);
-  return result;
+
+ private:
+  void Release() {
+    if (list_ == nullptr) return;
+    FreeContextBuffer(list_);
+    CountContextBufferFreed();
+    list_ = nullptr;
+  }
+  unsigned long count_ = 0;
+  PSecPkgInfoW list_ = nullptr;
+  SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
+};
+
+// querySecurityPackageInfo(pszPackageName: string, async) -> { status, info?: SecPkgInfo }
+class QueryInfoCall : public SspiCall {
+ public:
+  explicit QueryInfoCall(const Napi::CallbackInfo& info) : name_(ToWide(info[0], "pszPackageName")) {}
+  ~QueryInfoCall() override { Release(); }
+  void Execute() override { status_ = QuerySecurityPackageInfoW(&name_[0], &info_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("status", StatusValue(env, status_));
+    if (status_ == SEC_E_OK && info_ != nullptr) result.Set("info", PackageInfoValue(env, info_));
+    Release();
+    return result;
+  }
+
+ private:
+  void Release() {
+    if (info_ == nullptr) return;
+    FreeContextBuffer(info_);
+    CountContextBufferFreed();
+    info_ = nullptr;
+  }
+  std::wstring name_;
+  PSecPkgInfoW info_ = nullptr;
+  SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
+};
+
+Napi::Value EnumeratePackages(const Napi::CallbackInfo& info) {
+  return Dispatch(info.Env(), new EnumerateCall(), info[0].ToBoolean());
 }
 
-// querySecurityPackageInfo(name: string) -> { status, info?: SecPkgInfo }
 Napi::Value QueryPackageInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::wstring name = ToWide(info[0], "package name");
-  PSecPkgInfoW p = nullptr;
-  SECURITY_STATUS status = QuerySecurityPackageInfoW(&name[0], &p);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("status", StatusValue(env, status));
-  if (status == SEC_E_OK && p != nullptr) result.Set("info", PackageInfoValue(env, p));
-  if (p != nullptr) FreeContextBuffer(p);
-  return result;
+  return Dispatch(info.Env(), new QueryInfoCall(info), info[1].ToBoolean());
 }
 
 // formatMessage(status) -> the system's text for a status (FormatMessageW), or "" if it has none.

@@ -5,7 +5,7 @@ import { ClientContext, failureToken, ServerContext, StepResult } from '../../li
 import { Credentials } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { handshake, runHandshake } from '../../lib/handshake';
-import { native, NativeContextResult, SecBufferIn, SecBufferOutSpec } from '../../lib/native';
+import { AcceptSecurityContext, newCtxtHandle, SecBuffer, SecurityContextResult } from '../../lib/raw';
 import { testBed } from '../support/env';
 import { wineVersion } from '../support/wine';
 
@@ -24,22 +24,25 @@ const SPNEGO_REJECT = Buffer.from('a1073005a0030a0102', 'hex');
  * pfContextAttr stay the real call's. Everything above the raw layer is the real code path.
  */
 class RejectingServer extends ServerContext {
-  readonly realResults: NativeContextResult[] = [];
+  readonly realResults: SecurityContextResult[] = [];
 
-  protected invoke(input: SecBufferIn[] | null, output: SecBufferOutSpec[], async: boolean): NativeContextResult | Promise<NativeContextResult> {
+  protected invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult> {
     if (input) {
-      const n = native();
-      const throwaway = new n.CtxtHandle();
-      n.acceptSecurityContext(this.credentials.handle, throwaway, input, this.contextReq, this.targetDataRep,
-        [{ type: SECBUFFER.TOKEN, size: this.credentials.maxTokenSize }], false);
+      const throwaway = newCtxtHandle();
+      AcceptSecurityContext(this.credentials.handle, throwaway, input.map((b) => ({ ...b })), this.contextReq, this.targetDataRep,
+        [{ BufferType: SECBUFFER.TOKEN, cbBuffer: this.credentials.maxTokenSize }]);
       throwaway.delete();
     }
-    const withReject = (r: NativeContextResult): NativeContextResult => {
+    const withReject = (r: SecurityContextResult): SecurityContextResult => {
       this.realResults.push(r);
-      return { ...r, output: [{ type: SECBUFFER.TOKEN, size: SPNEGO_REJECT.length, buffer: Buffer.from(SPNEGO_REJECT) }] };
+      // What a package writes back into the caller's output SecBuffer with a reject token.
+      output[0].BufferType = SECBUFFER.TOKEN;
+      output[0].cbBuffer = SPNEGO_REJECT.length;
+      output[0].pvBuffer = Buffer.from(SPNEGO_REJECT);
+      return r;
     };
     const real = super.invoke(input, output, async);
-    return async ? (real as Promise<NativeContextResult>).then(withReject) : withReject(real as NativeContextResult);
+    return async ? (real as Promise<SecurityContextResult>).then(withReject) : withReject(real as SecurityContextResult);
   }
 }
 
@@ -70,12 +73,12 @@ describe('output tokens produced with a failure (SspiError.token)', () => {
 
   it('which output buffers are tokens: written by the package, never the untouched supplied buffer', () => {
     const bytes = Buffer.alloc(12000);
-    assert.equal(failureToken({ type: SECBUFFER.TOKEN, size: 12000, buffer: bytes }, 12000), undefined, 'left as supplied');
-    assert.equal(failureToken({ type: SECBUFFER.TOKEN, size: 0, buffer: Buffer.alloc(0) }, 12000), undefined, 'emptied');
-    assert.equal(failureToken({ type: SECBUFFER.TOKEN, size: 0 }, 0), undefined, 'nothing allocated');
+    assert.equal(failureToken({ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000, pvBuffer: bytes }, 12000), undefined, 'left as supplied');
+    assert.equal(failureToken({ BufferType: SECBUFFER.TOKEN, cbBuffer: 0, pvBuffer: Buffer.alloc(0) }, 12000), undefined, 'emptied');
+    assert.equal(failureToken({ BufferType: SECBUFFER.TOKEN, cbBuffer: 0, pvBuffer: null }, 0), undefined, 'nothing allocated');
     assert.equal(failureToken(undefined, 12000), undefined);
-    assert.deepEqual(failureToken({ type: SECBUFFER.TOKEN, size: 9, buffer: SPNEGO_REJECT }, 12000), SPNEGO_REJECT);
-    assert.deepEqual(failureToken({ type: SECBUFFER.TOKEN, size: 9, buffer: SPNEGO_REJECT }, 0), SPNEGO_REJECT, 'package-allocated');
+    assert.deepEqual(failureToken({ BufferType: SECBUFFER.TOKEN, cbBuffer: 9, pvBuffer: SPNEGO_REJECT }, 12000), SPNEGO_REJECT);
+    assert.deepEqual(failureToken({ BufferType: SECBUFFER.TOKEN, cbBuffer: 9, pvBuffer: SPNEGO_REJECT }, 0), SPNEGO_REJECT, 'package-allocated');
   });
 
   it('a real failing AcceptSecurityContext (replayed AP-REQ): what the package left in the output buffer', async () => {

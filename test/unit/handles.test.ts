@@ -5,6 +5,7 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { native } from '../../lib/native';
+import * as raw from '../../lib/raw';
 
 // API misuse must give clear errors, never a crash. These need no domain: NTLM client credentials
 // for the current user and a first InitializeSecurityContext (NEGOTIATE_MESSAGE) work offline.
@@ -19,18 +20,18 @@ describe('handles and misuse', () => {
 
   it('rejects objects that are not the expected handle type', () => {
     const ctxt = new n.CtxtHandle();
-    const output = [{ type: SECBUFFER.TOKEN, size: 1904 }];
+    const output = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 1904 }];
     // A CtxtHandle, a look-alike with the right prototype, and a plain object, where a CredHandle goes.
     const fake = Object.create(Object.getPrototypeOf(ctxt));
     for (const bad of [ctxt, fake, {}, 'handle', 42]) {
-      assert.throws(() => n.acceptSecurityContext(bad as never, new n.CtxtHandle(), null, 0, 0x10, output, false), {
-        name: 'TypeError', message: 'credential must be a CredHandle',
+      assert.throws(() => raw.AcceptSecurityContext(bad as never, new n.CtxtHandle(), null, 0, 0x10, output), {
+        name: 'TypeError', message: 'phCredential must be a CredHandle',
       });
     }
     const cred = Credentials.acquireSync({ package: 'NTLM' });
     try {
-      assert.throws(() => n.initializeSecurityContext(cred.handle, cred.handle as never, null, 0, 0x10, null, output, false), {
-        name: 'TypeError', message: 'context must be a CtxtHandle',
+      assert.throws(() => raw.InitializeSecurityContext(cred.handle, cred.handle as never, null, 0, 0x10, null, output), {
+        name: 'TypeError', message: 'phContext must be a CtxtHandle',
       });
     } finally {
       cred.dispose();
@@ -99,31 +100,32 @@ describe('handles and misuse', () => {
   // and the same password then works.
   it('acquireCredentialsHandle with a password: every argument error is a TypeError without the secret, and nothing runs', async () => {
     const password = 'Pw-0f-the-test-\u00e9\u4e2d';
-    const identity = { user: 'nobody', domain: 'NOWHERE', password };
+    const identity = { User: 'nobody', Domain: 'NOWHERE', Password: password };
     const before = n.queueFigures();
     const bad: [string, Record<string, unknown>, RegExp][] = [
-      ['a packageList that is not a string', { ...identity, packageList: 5 }, /authData\.packageList must be a string/],
-      ['a packageList getter that throws', { ...identity, get packageList(): never { throw new TypeError('packageList getter'); } }, /packageList getter/],
-      ['a packageList with a NUL', { ...identity, packageList: 'NTLM\0' }, /authData\.packageList must not contain NUL/],
-      ['a password with a NUL', { ...identity, password: `${password}\0x` }, /authData\.password must not contain NUL/],
-      ['a password that is not a string', { ...identity, password: 1234 }, /authData\.password must be a string/],
+      ['a PackageList that is not a string', { ...identity, PackageList: 5 }, /pAuthData\.PackageList must be a string/],
+      ['a PackageList getter that throws', { ...identity, get PackageList(): never { throw new TypeError('PackageList getter'); } }, /PackageList getter/],
+      ['a PackageList with a NUL', { ...identity, PackageList: 'NTLM\0' }, /pAuthData\.PackageList must not contain NUL/],
+      ['a Password with a NUL', { ...identity, Password: `${password}\0x` }, /pAuthData\.Password must not contain NUL/],
+      ['a Password that is not a string', { ...identity, Password: 1234 }, /pAuthData\.Password must be a string/],
     ];
     for (const async of [false, true]) {
       for (const [what, authData, message] of bad) {
-        assert.throws(() => n.acquireCredentialsHandle(null, 'Negotiate', 2, authData as never, async as never), (e: unknown) =>
+        const acquire = async ? raw.AcquireCredentialsHandleAsync : raw.AcquireCredentialsHandle;
+        assert.throws(() => acquire(null, 'Negotiate', 2, authData as never), (e: unknown) =>
           e instanceof TypeError && message.test(e.message) && !e.message.includes(password) && !String(e.stack).includes(password), what);
       }
     }
     const after = n.queueFigures();
     assert.equal(after.completed + after.queued + after.running, before.completed + before.queued + before.running, 'nothing was queued');
     // SSPI's own failure with a password: a status, no handle.
-    const unknown = await n.acquireCredentialsHandle(null, 'NoSuchPackage', 2, identity, true);
+    const unknown = await raw.AcquireCredentialsHandleAsync(null, 'NoSuchPackage', 2, identity);
     assert.equal(unknown.status, 0x80090305); // SEC_E_SECPKG_NOT_FOUND (winerror.h)
     assert.equal(unknown.credential, undefined);
     // The same password, well formed: an NTLM client credential (acquired offline; checked by the DC
     // only in a handshake).
     for (const async of [false, true]) {
-      const r = await n.acquireCredentialsHandle(null, 'NTLM', 2, identity, async as never);
+      const r = await (async ? raw.AcquireCredentialsHandleAsync : raw.AcquireCredentialsHandle)(null, 'NTLM', 2, identity);
       assert.equal(r.status, 0);
       assert.equal(r.credential!.free(), 0);
     }
@@ -133,15 +135,18 @@ describe('handles and misuse', () => {
     const cred = Credentials.acquireSync({ package: 'NTLM' });
     try {
       const isc = (input: unknown, output: unknown): unknown =>
-        n.initializeSecurityContext(cred.handle, new n.CtxtHandle(), null, 0, 0x10, input as never, output as never, false);
+        raw.InitializeSecurityContext(cred.handle, new n.CtxtHandle(), null, 0, 0x10, input as never, output as never);
+      const token = (cbBuffer: number): unknown => [{ BufferType: SECBUFFER.TOKEN, cbBuffer }];
       assert.throws(() => isc(null, 'x'), TypeError);
-      assert.throws(() => isc(null, [{ type: 'token', size: 10 }]), TypeError);
-      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: -1 }]), RangeError);
-      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: 1.5 }]), RangeError);
-      assert.throws(() => isc([{ type: SECBUFFER.TOKEN, buffer: 'abc' }], [{ type: SECBUFFER.TOKEN, size: 10 }]), TypeError);
-      assert.throws(() => isc([{ type: SECBUFFER.TOKEN, buffer: new Uint16Array(2) }], [{ type: SECBUFFER.TOKEN, size: 10 }]), TypeError);
-      assert.throws(() => isc(new Array(17).fill({ type: 0 }), [{ type: SECBUFFER.TOKEN, size: 10 }]), RangeError);
-      assert.throws(() => isc(null, [{ type: SECBUFFER.TOKEN, size: 2 ** 30 }]), RangeError);
+      assert.throws(() => isc(null, [{ BufferType: 'token', cbBuffer: 10 }]), TypeError);
+      assert.throws(() => isc(null, [42]), TypeError);
+      assert.throws(() => isc(null, token(-1)), RangeError);
+      assert.throws(() => isc(null, token(1.5)), RangeError);
+      assert.throws(() => isc([{ BufferType: SECBUFFER.TOKEN, pvBuffer: 'abc' }], token(10)), TypeError);
+      assert.throws(() => isc([{ BufferType: SECBUFFER.TOKEN, pvBuffer: new Uint16Array(2) }], token(10)), TypeError);
+      assert.throws(() => isc([{ BufferType: SECBUFFER.TOKEN, pvBuffer: Buffer.alloc(4), cbBuffer: 5 }], token(10)), RangeError);
+      assert.throws(() => isc(new Array(17).fill({ BufferType: 0 }), token(10)), RangeError);
+      assert.throws(() => isc(null, token(2 ** 30)), RangeError);
     } finally {
       cred.dispose();
     }
@@ -201,15 +206,16 @@ describe('handles and misuse', () => {
     // No JavaScript reference to the CredHandle or the CtxtHandle survives this expression: the
     // objects may be collected, and only the pending call's share of their native state keeps the SSPI
     // handles alive (freed when the call ends).
-    const pending = n.initializeSecurityContext(Credentials.acquireSync({ package: 'NTLM' }).handle, new n.CtxtHandle(), null,
-      ISC_REQ.CONNECTION, 0x10, null, [{ type: SECBUFFER.TOKEN, size: 1904 }], true);
+    const output = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 1904 }];
+    const pending = raw.InitializeSecurityContextAsync(Credentials.acquireSync({ package: 'NTLM' }).handle, new n.CtxtHandle(), null,
+      ISC_REQ.CONNECTION, 0x10, null, output);
     for (let i = 0; i < 5; i++) {
       gc!();
       await new Promise((resolve) => setImmediate(resolve));
     }
     const r = await pending;
     assert.equal(r.status, 0x00090312);
-    assert.equal(r.output[0].buffer!.subarray(0, 8).toString('latin1'), 'NTLMSSP\0');
+    assert.equal(raw.bytesOf(output[0]).subarray(0, 8).toString('latin1'), 'NTLMSSP\0');
     // Handles nobody disposed are freed by their finalizers.
     for (let i = 0; i < 200; i++) new ClientContext(Credentials.acquireSync({ package: 'NTLM' })).stepSync();
     gc!();

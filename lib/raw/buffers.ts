@@ -1,0 +1,99 @@
+/**
+ * SecBuffer and SecBufferDesc for the raw layer, and how results are written back into them.
+ *
+ * A SecBufferDesc is an array of {@link SecBuffer}s (ulVersion is always SECBUFFER_VERSION, cBuffers
+ * is the array's length). As in C, SSPI reads and writes these buffers in place: after a call, each
+ * SecBuffer object of the array you passed holds the BufferType and cbBuffer SSPI left in it, and
+ * `pvBuffer` is a view of exactly `cbBuffer` bytes of the memory SSPI points to: your own Uint8Array
+ * (written in place, e.g. by EncryptMessage), a slice of another buffer of the same array (the DATA
+ * buffer DecryptMessage finds inside a STREAM buffer, the EXTRA bytes of a TLS input), a new Buffer
+ * holding a copy of memory the package allocated (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY:
+ * the addon frees it with FreeContextBuffer inside the call, exactly once, also after a failure), or
+ * null.
+ *
+ * Ownership: the addon copies every buffer in before the call (so an asynchronous call never reads
+ * your memory from another thread) and copies the results back when the call returns; its own copies
+ * are wiped. Reusing a SecBuffer object for another call works as in C: set cbBuffer (and pvBuffer)
+ * again first.
+ * @packageDocumentation
+ */
+
+/** One SecBuffer ([SecBuffer](https://learn.microsoft.com/en-us/windows/win32/api/sspi/ns-sspi-secbuffer)). */
+export interface SecBuffer {
+  /**
+   * SECBUFFER_* type, possibly with the SECBUFFER_READONLY (0x80000000) or
+   * SECBUFFER_READONLY_WITH_CHECKSUM (0x10000000) attribute bits. SSPI may change it (a TOKEN buffer
+   * DecryptMessage turns into DATA, an EMPTY buffer that becomes EXTRA or MISSING).
+   */
+  BufferType: number;
+  /**
+   * Size in bytes. Before the call: how many bytes of `pvBuffer` SSPI may use (default: its whole
+   * length), or, with no `pvBuffer`, how many zero bytes the addon supplies. After the call: what
+   * SSPI wrote (a token's length; for SECBUFFER_EXTRA / SECBUFFER_MISSING a count of bytes, possibly
+   * with a null pvBuffer).
+   */
+  cbBuffer?: number;
+  /** The bytes, or null (SECBUFFER_EMPTY, a count-only buffer, or a buffer the package allocates). */
+  pvBuffer?: Uint8Array | null;
+}
+
+/** A SecBufferDesc ([SecBufferDesc](https://learn.microsoft.com/en-us/windows/win32/api/sspi/ns-sspi-secbufferdesc)): its buffers. */
+export type SecBufferDesc = SecBuffer[];
+
+/** What the addon reports for one SecBufferDesc after a call (src-native/buffers.cc, BufferDesc::Collect). */
+export interface NativeDescResult {
+  buffers: { BufferType: number; cbBuffer: number; at?: [number, number]; bytes?: Buffer }[];
+  data: (Buffer | null)[];
+}
+
+/** The pvBuffer of each SecBuffer as passed, kept to write results back into. */
+export type Snapshot = { desc: SecBufferDesc; memory: (Uint8Array | null | undefined)[] } | null;
+
+/** Remembers the caller's SecBuffer objects and Uint8Arrays before the call. */
+export function snapshot(desc: SecBufferDesc | null | undefined): Snapshot {
+  if (desc === null || desc === undefined || !Array.isArray(desc)) return null;
+  return { desc: [...desc], memory: desc.map((b) => (b !== null && typeof b === 'object' ? b.pvBuffer : undefined)) };
+}
+
+/**
+ * Writes a call's results back into the caller's SecBufferDesc: every writable buffer's bytes into
+ * the caller's Uint8Array (or a new Buffer where the addon supplied the memory), then each SecBuffer's
+ * BufferType, cbBuffer and pvBuffer as SSPI left them.
+ */
+export function writeBack(snap: Snapshot, result: NativeDescResult | null): void {
+  if (!snap || !result) return;
+  const memory: (Uint8Array | null)[] = result.data.map((bytes, j) => {
+    const own = snap.memory[j];
+    if (!bytes) return own instanceof Uint8Array ? own : null;
+    if (own instanceof Uint8Array && own.byteLength >= bytes.length) {
+      own.set(bytes);
+      return own;
+    }
+    return bytes;
+  });
+  result.buffers.forEach((r, i) => {
+    const b = snap.desc[i];
+    b.BufferType = r.BufferType;
+    b.cbBuffer = r.cbBuffer;
+    if (r.at) {
+      const [j, offset] = r.at;
+      const mem = memory[j];
+      b.pvBuffer = mem ? mem.subarray(offset, Math.min(mem.byteLength, offset + r.cbBuffer)) : null;
+    } else {
+      b.pvBuffer = r.bytes ?? null;
+    }
+  });
+}
+
+/** The SECBUFFER_* type of a BufferType, without the READONLY attribute bits. */
+export function bufferType(type: number): number {
+  return (type & 0x0fffffff) >>> 0;
+}
+
+/** The bytes a SecBuffer holds after a call: pvBuffer limited to cbBuffer (an empty Buffer for none). */
+export function bytesOf(buffer: SecBuffer | undefined): Buffer {
+  if (!buffer || !buffer.pvBuffer) return Buffer.alloc(0);
+  const b = buffer.pvBuffer;
+  const n = Math.min(b.byteLength, buffer.cbBuffer ?? b.byteLength);
+  return Buffer.from(b.buffer, b.byteOffset, n);
+}

@@ -1,0 +1,20 @@
+import { native } from '../native';
+
+/** SSPI handles the addon holds now, and package buffers it has freed (process-wide). */
+export interface HandleFigures {
+  /** Credentials from AcquireCredentialsHandle not yet freed. */
+  credentials: number;
+  /** Contexts a call created and nobody has deleted yet. */
+  contexts: number;
+  /** FreeContextBuffer calls the addon made on memory packages allocated, since the process started. */
+  contextBuffersFreed: number;
+}
+
+/**
+ * Counts of the SSPI handles the addon holds at this moment, process-wide (every worker thread, and
+ * calls in flight), and of the package buffers it has released with FreeContextBuffer. A diagnostic:
+ * tests use it to prove that nothing leaks and that package memory is freed.
+ */
+export function handleFigures(): HandleFigures {
+  return (native() as unknown as { handleFigures(): HandleFigures }).handleFigures();
+}
