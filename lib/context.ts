@@ -50,8 +50,8 @@ export interface StepResult {
 export interface StepOptions {
   /**
    * Input SecBuffers after the token: e.g. `{ BufferType: SECBUFFER.EMPTY }` to receive Schannel's
-   * SECBUFFER_EXTRA, SECBUFFER_PKG_PARAMS, SECBUFFER_APPLICATION_PROTOCOLS. Copied in; written back in
-   * place after the call (and also returned in {@link StepResult.input}).
+   * SECBUFFER_EXTRA, SECBUFFER_PKG_PARAMS, SECBUFFER_APPLICATION_PROTOCOLS. Your objects are left as
+   * they are; what SSPI wrote into them comes back in {@link StepResult.input} (or SspiError.input).
    */
   inputBuffers?: SecBuffer[];
   /**
@@ -323,6 +323,8 @@ function checkBuffers(value: unknown, what: string): SecBuffer[] {
 interface StepPlan {
   input: SecBuffer[] | null;
   output: SecBuffer[];
+  /** cbBuffer of each output buffer as supplied (0: the package allocates). */
+  supplied: number[];
   size: number;
   retries: number;
 }
@@ -424,10 +426,12 @@ export abstract class SecurityContext {
     const bindings = cb === undefined ? this.channelBindings : (cb as Uint8Array | null) ?? undefined;
     const input: SecBuffer[] = [];
     if (bytes) input.push({ BufferType: SECBUFFER.TOKEN, pvBuffer: bytes });
-    input.push(...extraIn);
+    input.push(...extraIn.map((b) => ({ ...b }))); // copies: a retry must start from the caller's buffers
     if (bindings) input.push({ BufferType: SECBUFFER.CHANNEL_BINDINGS, pvBuffer: bindings });
     const size = this.contextReq & ALLOCATE_MEMORY ? 0 : this.outputBufferSize ?? this.credentials.maxTokenSize;
-    return { input: input.length > 0 ? input : null, output: [{ BufferType: SECBUFFER.TOKEN, cbBuffer: size }, ...extraOut], size, retries: 0 };
+    const output: SecBuffer[] = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: size }, ...extraOut.map((b) => ({ ...b }))];
+    const supplied = output.map((b) => b.cbBuffer ?? b.pvBuffer?.byteLength ?? 0);
+    return { input: input.length > 0 ? input : null, output, supplied, size, retries: 0 };
   }
 
   /**
@@ -441,6 +445,7 @@ export abstract class SecurityContext {
     const next = this.prepare(token, options);
     next.size = Math.min(MAX_OUTPUT_BUFFER, plan.size * 2);
     next.output[0].cbBuffer = next.size;
+    next.supplied[0] = next.size;
     next.retries = plan.retries + 1;
     return next;
   }
@@ -484,7 +489,7 @@ export abstract class SecurityContext {
       status, code: statusName(status), token, complete, contextAttr: this.contextAttr, expiryTimeStamp: r.expiry, input, output,
       extraBytes: findBuffer(input, SECBUFFER.EXTRA)?.cbBuffer,
       missingBytes: findBuffer(input, SECBUFFER.MISSING)?.cbBuffer,
-      alert: alertOf(output),
+      alert: alertOf(plan),
     };
   }
 
@@ -496,7 +501,7 @@ export abstract class SecurityContext {
       missingBytes: findBuffer(input, SECBUFFER.MISSING)?.cbBuffer,
       extraBytes: findBuffer(input, SECBUFFER.EXTRA)?.cbBuffer,
       token: failureToken(plan.output[0], plan.size),
-      alert: alertOf(plan.output),
+      alert: alertOf(plan),
       contextAttr: r.contextAttr >>> 0,
       expiryTimeStamp: r.expiry,
       input,
@@ -698,11 +703,10 @@ export function failureToken(output: SecBuffer | undefined, supplied: number): B
   return Buffer.from(bytesOf(output));
 }
 
-/** The bytes of a filled SECBUFFER_ALERT output buffer. */
-function alertOf(output: SecBuffer[]): Buffer | undefined {
-  const alert = output.find((b, i) => i > 0 && bufferType(b.BufferType) === SECBUFFER.ALERT);
-  const bytes = bytesOf(alert);
-  return bytes.length > 0 ? Buffer.from(bytes) : undefined;
+/** The bytes of a SECBUFFER_ALERT output buffer the package filled (by the rule of {@link failureToken}). */
+function alertOf(plan: StepPlan): Buffer | undefined {
+  const i = plan.output.findIndex((b, k) => k > 0 && bufferType(b.BufferType) === SECBUFFER.ALERT);
+  return i < 0 ? undefined : failureToken(plan.output[i], plan.supplied[i]);
 }
 
 /**

@@ -84,8 +84,10 @@ export class SspiError extends Error {
     this.extraBytes = options.extraBytes;
     this.alert = options.alert;
     this.expiryTimeStamp = options.expiryTimeStamp;
-    this.input = options.input;
-    this.output = options.output;
+    // Whole buffer arrays (up to cbMaxToken bytes each): kept off the enumerable properties so that
+    // logging an SspiError (util.inspect, JSON) stays short; read them as e.input / e.output.
+    Object.defineProperty(this, 'input', { value: options.input, enumerable: false });
+    Object.defineProperty(this, 'output', { value: options.output, enumerable: false });
   }
 }
 
