@@ -6,21 +6,24 @@
  *   steps, QueryContextAttributes, DeleteSecurityContext.
  * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
- * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function.
+ * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function;
+ *   {@link RequirementError}: a context that completed short of its `requirements`.
+ * - `sspi/raw`: the raw layer, one function per SSPI call (lib/raw/index.ts), which all of this is built on.
  * - {@link configureQueue} / {@link queueFigures}: the SSPI call queue asynchronous calls run on.
  * @packageDocumentation
  */
 export * from './constants';
-export { SspiError, statusName, isSuccess } from './errors';
+export { SspiError, RequirementError, statusName, isSuccess } from './errors';
 export { enumerateSecurityPackages, querySecurityPackageInfo } from './packages';
 export type { SecPkgInfo } from './packages';
 export { Credentials } from './credentials';
+export type { SecBuffer } from './raw/buffers';
 export type { AcquireCredentialsOptions, AuthIdentity, CredentialUse } from './credentials';
 export {
   SecurityContext, ClientContext, ServerContext, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ,
 } from './context';
 export type {
-  StepResult, ClientContextOptions, ServerContextOptions, ContextAttributeMap, SupportedContextAttribute,
+  StepResult, StepOptions, ContextRequirements, ClientContextOptions, ServerContextOptions, ContextAttributeMap, SupportedContextAttribute,
   SecPkgContextSizes, SecPkgContextNegotiationInfo, SecPkgContextKeyInfo, SecPkgContextLifespan,
   SecPkgContextNativeNames, SecPkgContextStreamSizes,
 } from './context';

@@ -31,11 +31,6 @@ export interface CtxtHandle {
   delete(): number | undefined;
 }
 
-/** The addon's CtxtHandle class: `new CtxtHandle()` is an empty handle. */
-export function ctxtHandleClass(): new () => CtxtHandle {
-  return native().CtxtHandle;
-}
-
 /** A new, empty CtxtHandle for a first InitializeSecurityContext / AcceptSecurityContext / ImportSecurityContext. */
 export function newCtxtHandle(): CtxtHandle {
   return new (native().CtxtHandle)();

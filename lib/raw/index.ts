@@ -14,8 +14,10 @@
  * those frees.
  * @packageDocumentation
  */
-export * from './buffers';
-export * from './handles';
+export { bufferType, bytesOf } from './buffers';
+export type { SecBuffer, SecBufferDesc } from './buffers';
+export { newCtxtHandle, FreeCredentialsHandle, DeleteSecurityContext } from './handles';
+export type { CredHandle, CtxtHandle } from './handles';
 export * from './credentials';
 export * from './contexts';
 export * from './packages';

@@ -72,6 +72,64 @@ describe('compatibility: the packed tarball on every Windows Node line', functio
     assert.deepEqual(files.filter((f) => f.startsWith('dist/test/') || f.startsWith('test/')), []);
   });
 
+  // Issue 7: "The generated type declarations compile under `tsc --strict` in a consumer project".
+  // The installed tarball, both entry points ('sspi', 'sspi/raw'), from CommonJS and from an ES module,
+  // compiled by the repository's TypeScript with --strict; then the ES module entry points loaded by
+  // Linux Node (loading does not touch the native addon) to check that the named exports exist.
+  it('a TypeScript consumer compiles against the declarations under --strict (CommonJS and ESM), and ESM named imports load', async () => {
+    const consumer = path.join(dir, 'consumer');
+    fs.rmSync(consumer, { recursive: true, force: true });
+    fs.mkdirSync(consumer, { recursive: true });
+    fs.symlinkSync(path.join(app, 'node_modules'), path.join(consumer, 'node_modules'), 'dir');
+    fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    fs.writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'ESNext.Disposable'], types: ['node'], typeRoots: [path.join(repo, 'node_modules', '@types')] },
+      files: ['cjs.ts', 'esm.mts'],
+    }));
+    const body = [
+      'async function main(): Promise<void> {',
+      "  const options: AcquireCredentialsOptions = { package: 'Negotiate', use: 'outbound' };",
+      '  using cred = await Credentials.acquire(options);',
+      "  using client = new ClientContext(cred, { targetName: 'HTTP/host.example.com', requirements: { mutualAuthentication: true, protectionLevel: 'sign' } });",
+      '  const r: StepResult = await client.step(undefined, { outputBuffers: [{ BufferType: SECBUFFER.ALERT, cbBuffer: 1024 }] });',
+      '  const extra: number | undefined = r.extraBytes;',
+      '  const out: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000 }];',
+      "  const res: raw.SecurityContextResult = raw.InitializeSecurityContext(cred.handle, client.handle, null, ISC_REQ.CONNECTION, SECURITY_DREP.NATIVE, null, out);",
+      '  const status: number = res.status;',
+      '  report(undefined, extra, status);',
+      '}',
+      'function report(e: unknown, extra: number | undefined, status: number): void {',
+      "  if (e instanceof SspiError && e.code === 'SEC_E_LOGON_DENIED') console.log(e.missingBytes, e.output?.length, extra, status);",
+      "  if (e instanceof RequirementError && e.code === 'ERR_SSPI_PACKAGE_NOT_ALLOWED') console.log(e.contextAttr);",
+      '}',
+      'void main();',
+    ];
+    fs.writeFileSync(path.join(consumer, 'cjs.ts'), [
+      "import { AcquireCredentialsOptions, ClientContext, Credentials, ISC_REQ, RequirementError, SECBUFFER, SECURITY_DREP, SspiError, StepResult } from 'sspi';",
+      "import * as raw from 'sspi/raw';",
+      ...body,
+    ].join('\n'));
+    fs.writeFileSync(path.join(consumer, 'esm.mts'), [
+      "import { ClientContext, Credentials, ISC_REQ, RequirementError, SECBUFFER, SECURITY_DREP, SspiError } from 'sspi';",
+      "import type { AcquireCredentialsOptions, StepResult } from 'sspi';",
+      "import * as raw from 'sspi/raw';",
+      ...body,
+    ].join('\n'));
+    const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+    await run(process.execPath, [tsc, '-p', consumer]).catch((e: { stdout?: string }) => assert.fail(`tsc --strict failed:\n${e.stdout}`));
+    // A type error must fail this check: the same consumer with one wrong argument.
+    fs.writeFileSync(path.join(consumer, 'cjs.ts'), "import * as raw from 'sspi/raw';\nraw.InitializeSecurityContext(null, raw.newCtxtHandle(), 5, 0, 0, null, null);\n");
+    const failed = await run(process.execPath, [tsc, '-p', consumer]).then(() => assert.fail('a wrong argument type compiled'), (e: { stdout?: string }) => e);
+    assert.match(String(failed.stdout), /error TS2345/);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', [
+      "import { Credentials, ClientContext, SECBUFFER } from 'sspi';",
+      "import { InitializeSecurityContextAsync, AcceptSecurityContext, bytesOf } from 'sspi/raw';",
+      "import sspi from 'sspi';",
+      'console.log([Credentials, ClientContext, InitializeSecurityContextAsync, AcceptSecurityContext, bytesOf].map((f) => typeof f).join(), SECBUFFER.TOKEN, sspi.Credentials === Credentials);',
+    ].join('\n')], { cwd: consumer });
+    assert.equal(stdout.trim(), 'function,function,function,function,function 2 true');
+  });
+
   for (const [i, line] of lines.entries()) {
     const [, arch, version] = /^win-(x64|x86)@(.+)$/.exec(line)!;
     const nodeArch = arch === 'x86' ? 'ia32' : 'x64';
