@@ -1,4 +1,4 @@
-import { ClientContext, SecurityContext, ServerContext, StepResult } from './context';
+import { ClientContext, SecurityContext, ServerContext, StepOptions, StepResult } from './context';
 import { SspiError } from './errors';
 
 /** Outcome of {@link handshake}: the last step of each side and the number of tokens exchanged. */
@@ -87,42 +87,106 @@ export async function handshake(client: ClientContext, server: ServerContext): P
  * Sends a token to the peer and returns the peer's answer (undefined if it sent none).
  * `final` is true for a token produced by the step that completed this side (NTLM's AUTHENTICATE
  * message, Kerberos' AP-REP), and for the token of a step that failed (a KRB-ERROR, SPNEGO reject,
- * TLS alert): it must still reach the peer, but no answer is needed.
+ * TLS alert): it must still reach the peer, but no answer is needed. `token` is undefined when this
+ * side has nothing to send but needs more from the peer (SEC_I_CONTINUE_NEEDED without a token, or
+ * SEC_E_INCOMPLETE_MESSAGE on a stream transport): resolve with the peer's next bytes.
  */
-export type TokenExchange = (token: Buffer, final: boolean) => Promise<Buffer | undefined>;
+export type TokenExchange = (token: Buffer | undefined, final: boolean) => Promise<Buffer | undefined>;
+
+/** Options of {@link runHandshake}. */
+export interface RunHandshakeOptions {
+  /**
+   * Extra buffers and channel bindings for every step ({@link StepOptions}), or a function giving
+   * them per step (its argument counts the steps from 0), e.g. channel bindings that change.
+   */
+  stepOptions?: StepOptions | ((step: number) => StepOptions | undefined);
+  /**
+   * Stream transports (TLS over a socket): on SEC_E_INCOMPLETE_MESSAGE, ask the peer for more bytes
+   * (`exchange(undefined, false)`) and run the step again on what was given plus the new bytes, as
+   * SSPI's SECBUFFER_MISSING asks. Default false: a message transport (HTTP headers) delivers whole
+   * tokens, and SEC_E_INCOMPLETE_MESSAGE is an error there.
+   */
+  stream?: boolean;
+}
+
+/** What {@link runHandshake} returns: the completing step, and the input bytes it did not consume. */
+export interface RunHandshakeResult extends StepResult {
+  /**
+   * SECBUFFER_EXTRA of the completing step: the bytes at the end of the last input that belong to
+   * what follows the handshake (the first application record of a TLS stream); undefined when none.
+   */
+  extra: Buffer | undefined;
+}
+
+/** The last `count` bytes of `input` (SECBUFFER_EXTRA: the unconsumed end of the input). */
+function tail(input: Uint8Array | undefined, count: number | undefined): Buffer | undefined {
+  if (!input || !count || count <= 0) return undefined;
+  return Buffer.from(input.subarray(Math.max(0, input.length - count)));
+}
 
 /**
  * Drives one side of a handshake whose tokens travel over some transport (HTTP headers, a socket),
  * until this side is complete. Each step is {@link SecurityContext.step}:
  * [InitializeSecurityContextW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw) for a client,
- * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) for a server. The
- * context stays the caller's to dispose.
+ * [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) for a server,
+ * with [CompleteAuthToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-completeauthtoken) where the
+ * package asks for it. The context stays the caller's to dispose.
+ *
+ * The loop follows SSPI's buffer conventions: SEC_I_CONTINUE_NEEDED without a token asks the peer for
+ * more without sending anything; SECBUFFER_EXTRA (bytes of the input the step did not consume) is fed
+ * to the next step, before anything new from the peer, and after the completing step is returned as
+ * `extra`; with `stream`, SEC_E_INCOMPLETE_MESSAGE reads more and retries.
  *
  * ```ts
  * const result = await runHandshake(client, async (token) => sendToServerAndGetReply(token));
  * ```
  * @param context - a fresh {@link ClientContext}, or a {@link ServerContext} with `initialToken`.
- * @param exchange - delivers a token and resolves with the peer's reply.
+ * @param exchange - delivers a token (or nothing) and resolves with the peer's reply.
  * @param initialToken - the peer's first token (servers: the client's first message).
- * @returns the step that completed the context.
+ * @param options - per-step buffers and channel bindings; stream mode.
+ * @returns the step that completed the context, with the unconsumed `extra` bytes.
  * @rejects Error when the peer stops answering before completion or after 16 legs.
+ * @rejects RequirementError when the context completed short of its requirements.
  * @rejects SspiError from a step. A step that fails with an output token ({@link SspiError.token}:
  *   a KRB-ERROR, SPNEGO reject or TLS alert) first has it delivered by `exchange(token, true)`, as
  *   Microsoft's docs say the peer must get it; then the SspiError rejects (a rejection of that
  *   delivery is ignored in its favour).
  * @rejects whatever `exchange` rejects with while delivering a success token.
  */
-export async function runHandshake(context: SecurityContext, exchange: TokenExchange, initialToken?: Uint8Array): Promise<StepResult> {
+export async function runHandshake(context: SecurityContext, exchange: TokenExchange, initialToken?: Uint8Array,
+  options: RunHandshakeOptions = {}): Promise<RunHandshakeResult> {
   let input: Uint8Array | undefined = initialToken;
+  let steps = 0;
+  const stepOptions = (): StepOptions | undefined =>
+    typeof options.stepOptions === 'function' ? options.stepOptions(steps) : options.stepOptions;
   for (let legs = 0; legs < MAX_LEGS; legs++) {
-    const r = await stepDelivering(() => context.step(input), (token) => exchange(token, true));
+    let r: StepResult;
+    try {
+      const given = input;
+      r = await stepDelivering(() => context.step(given, stepOptions()), (token) => exchange(token, true));
+      steps++;
+    } catch (e) {
+      steps++;
+      if (!(options.stream && e instanceof SspiError && e.code === 'SEC_E_INCOMPLETE_MESSAGE')) throw e;
+      const more = await exchange(undefined, false);
+      if (!more || more.length === 0) throw new Error('runHandshake: the peer sent nothing more, and the last message is incomplete');
+      input = input ? Buffer.concat([input, more]) : more;
+      continue;
+    }
+    const extra = tail(input, r.extraBytes);
     if (r.complete) {
       if (r.token) await exchange(r.token, true);
-      return r;
+      return { ...r, extra };
     }
-    if (!r.token) throw new Error(`runHandshake: ${r.code} without a token to send`);
-    input = await exchange(r.token, false);
-    if (!input) throw new Error('runHandshake: the peer sent no token but this side is not complete');
+    if (r.token) {
+      const reply = await exchange(r.token, false);
+      input = extra && reply ? Buffer.concat([extra, reply]) : reply ?? extra;
+    } else if (extra) {
+      input = extra; // SSPI consumed part of the input: the rest goes in again, nothing is sent
+    } else {
+      input = await exchange(undefined, false); // SEC_I_CONTINUE_NEEDED with nothing to send
+    }
+    if (!input) throw new Error(`runHandshake: the peer sent no token after ${r.code}, but this side is not complete`);
   }
   throw new Error(`runHandshake did not finish in ${MAX_LEGS} legs`);
 }

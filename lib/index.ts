@@ -28,7 +28,7 @@ export type {
   SecPkgContextNativeNames, SecPkgContextStreamSizes,
 } from './context';
 export { handshake, runHandshake } from './handshake';
-export type { HandshakeResult, TokenExchange } from './handshake';
+export type { HandshakeResult, TokenExchange, RunHandshakeOptions, RunHandshakeResult } from './handshake';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
 export type { TimeStampOptions } from './time';
 export { configureQueue, queueFigures, isQueueFull, ERR_SSPI_QUEUE_FULL } from './queue';

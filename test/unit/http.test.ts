@@ -56,6 +56,7 @@ describe('IntegratedAuthenticator with runHandshake over HTTP', () => {
   async function login(scheme: 'Negotiate' | 'NTLM', client: ClientContext, agent: http.Agent): Promise<Reply> {
     let final: Reply | undefined;
     await runHandshake(client, async (token) => {
+      if (!token) return undefined; // HTTP carries whole tokens: nothing to ask for without sending one
       final = await get(agent, `${scheme} ${token.toString('base64')}`);
       const header = final.wwwAuthenticate.find((h) => h.startsWith(`${scheme} `));
       return header ? Buffer.from(header.slice(scheme.length + 1), 'base64') : undefined;

@@ -72,6 +72,7 @@ describe('HTTP isolation between connections and users', () => {
   async function login(client: ClientContext, via: http.Agent): Promise<Reply> {
     let last: Reply | undefined;
     await runHandshake(client, async (token) => {
+      if (!token) return undefined; // HTTP carries whole tokens: nothing to ask for without sending one
       last = await get(via, `NTLM ${token.toString('base64')}`);
       return last.token;
     }).catch(() => undefined); // a refused login ends with a 401 and no token: the reply says so
