@@ -151,7 +151,7 @@ export class Credentials {
    */
   static async acquire(options: AcquireCredentialsOptions): Promise<Credentials> {
     const parsed = parseOptions(options);
-    const r = await AcquireCredentialsHandleAsync(parsed.principal, parsed.package, USE[parsed.use], parsed.authData);
+    const r = await AcquireCredentialsHandleAsync(parsed.principal, parsed.package, USE[parsed.use], null, parsed.authData);
     return Credentials.fromResult(r, parsed);
   }
 
@@ -162,7 +162,7 @@ export class Credentials {
    */
   static acquireSync(options: AcquireCredentialsOptions): Credentials {
     const parsed = parseOptions(options);
-    return Credentials.fromResult(AcquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], parsed.authData), parsed);
+    return Credentials.fromResult(AcquireCredentialsHandle(parsed.principal, parsed.package, USE[parsed.use], null, parsed.authData), parsed);
   }
 
   /**

@@ -6,7 +6,7 @@ namespace sspi {
 namespace {
 
 // acquireCredentialsHandle(pszPrincipal: string|null, pszPackage: string, fCredentialUse: number,
-//                          pAuthData: { User?, Domain?, Password?, PackageList? } | null,
+//                          pvLogonId: bigint|null (a LUID), pAuthData: { User?, Domain?, Password?, PackageList? } | null,
 //                          async: boolean)
 //   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
 //
@@ -24,7 +24,17 @@ class AcquireCall : public SspiCall {
     hasPrincipal_ = ToWideOptional(info[0], "pszPrincipal", &principal_);
     package_ = ToWide(info[1], "pszPackage");
     use_ = ToUint32(info[2], "fCredentialUse");
-    Napi::Value auth = info[3];
+    Napi::Value logon = info[3];
+    if (!logon.IsUndefined() && !logon.IsNull()) {
+      if (!logon.IsBigInt()) throw Napi::TypeError::New(info.Env(), "pvLogonId must be a bigint (a LUID) or null");
+      bool lossless = false;
+      uint64_t v = logon.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (!lossless) throw Napi::RangeError::New(info.Env(), "pvLogonId must fit in 64 bits (a LUID)");
+      logonId_.LowPart = static_cast<DWORD>(v & 0xFFFFFFFFu);
+      logonId_.HighPart = static_cast<LONG>(v >> 32);
+      hasLogonId_ = true;
+    }
+    Napi::Value auth = info[4];
     if (!auth.IsUndefined() && !auth.IsNull()) {
       if (!auth.IsObject()) throw Napi::TypeError::New(info.Env(), "pAuthData must be an object { User, Domain, Password }");
       Napi::Object o = auth.As<Napi::Object>();
@@ -63,7 +73,8 @@ class AcquireCall : public SspiCall {
       authData = &id;
     }
     SecInvalidateHandle(&handle_);
-    status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_, nullptr,
+    status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_,
+                                        hasLogonId_ ? &logonId_ : nullptr,
                                         authData, nullptr, nullptr, &handle_, &expiry_);
     if (status_ == SEC_E_OK) CountHandle(HandleKind::kCredentials, +1);
     SecureZeroMemory(&id, sizeof(id));
@@ -98,6 +109,8 @@ class AcquireCall : public SspiCall {
   std::wstring principal_, package_, user_, domain_, packageList_;
   Secret password_;  // wiped by its destructor on every path, a throw in this constructor included
   bool hasPrincipal_ = false, hasAuth_ = false, hasUser_ = false, hasDomain_ = false, hasPackageList_ = false;
+  bool hasLogonId_ = false;
+  LUID logonId_{};
   bool handedOver_ = false;  // the CredHandle now belongs to a JavaScript CredHandle object
   unsigned long use_ = 0;
   SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
@@ -106,7 +119,7 @@ class AcquireCall : public SspiCall {
 };
 
 Napi::Value Acquire(const Napi::CallbackInfo& info) {
-  bool async = info[4].ToBoolean();
+  bool async = info[5].ToBoolean();
   return Dispatch(info.Env(), new AcquireCall(info), async);
 }
 

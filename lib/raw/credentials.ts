@@ -31,7 +31,7 @@ export interface AcquireCredentialsHandleResult {
 }
 
 interface CredentialsNative {
-  acquireCredentialsHandle(principal: string | null, pkg: string, use: number, authData: unknown, async: boolean): unknown;
+  acquireCredentialsHandle(principal: string | null, pkg: string, use: number, logonId: bigint | null, authData: unknown, async: boolean): unknown;
 }
 
 function authData(pAuthData: SEC_WINNT_AUTH_IDENTITY | null | undefined): unknown {
@@ -52,15 +52,17 @@ function authData(pAuthData: SEC_WINNT_AUTH_IDENTITY | null | undefined): unknow
  * @param pszPrincipal - the principal, or null (usually).
  * @param pszPackage - 'Negotiate', 'Kerberos', 'NTLM', ...
  * @param fCredentialUse - SECPKG_CRED_INBOUND (1), SECPKG_CRED_OUTBOUND (2) or SECPKG_CRED_BOTH (3).
+ * @param pvLogonId - the LUID of another logon session (bigint: HighPart << 32 | LowPart), or null for
+ *   the caller's; Microsoft: "requires SeTcbPrivilege" for another session than the caller's.
  * @param pAuthData - an explicit identity, or null for the current logon session.
  * @returns `{ status, credential?, expiry? }`; failures are returned, not thrown: SEC_E_SECPKG_NOT_FOUND,
  *   SEC_E_NO_CREDENTIALS, SEC_E_NOT_OWNER, SEC_E_INTERNAL_ERROR, SEC_E_INSUFFICIENT_MEMORY.
  * @throws TypeError / RangeError for arguments of the wrong type (a string with a NUL character included).
  */
 export function AcquireCredentialsHandle(pszPrincipal: string | null, pszPackage: string, fCredentialUse: number,
-  pAuthData?: SEC_WINNT_AUTH_IDENTITY | null): AcquireCredentialsHandleResult {
+  pvLogonId: bigint | null, pAuthData: SEC_WINNT_AUTH_IDENTITY | null): AcquireCredentialsHandleResult {
   const n = native() as unknown as CredentialsNative;
-  return n.acquireCredentialsHandle(pszPrincipal, pszPackage, fCredentialUse, authData(pAuthData), false) as AcquireCredentialsHandleResult;
+  return n.acquireCredentialsHandle(pszPrincipal, pszPackage, fCredentialUse, pvLogonId, authData(pAuthData), false) as AcquireCredentialsHandleResult;
 }
 
 /**
@@ -69,7 +71,7 @@ export function AcquireCredentialsHandle(pszPrincipal: string | null, pszPackage
  * 'ERR_SSPI_QUEUE_FULL'.
  */
 export function AcquireCredentialsHandleAsync(pszPrincipal: string | null, pszPackage: string, fCredentialUse: number,
-  pAuthData?: SEC_WINNT_AUTH_IDENTITY | null): Promise<AcquireCredentialsHandleResult> {
+  pvLogonId: bigint | null, pAuthData: SEC_WINNT_AUTH_IDENTITY | null): Promise<AcquireCredentialsHandleResult> {
   const n = native() as unknown as CredentialsNative;
-  return n.acquireCredentialsHandle(pszPrincipal, pszPackage, fCredentialUse, authData(pAuthData), true) as Promise<AcquireCredentialsHandleResult>;
+  return n.acquireCredentialsHandle(pszPrincipal, pszPackage, fCredentialUse, pvLogonId, authData(pAuthData), true) as Promise<AcquireCredentialsHandleResult>;
 }

@@ -112,20 +112,20 @@ describe('handles and misuse', () => {
     for (const async of [false, true]) {
       for (const [what, authData, message] of bad) {
         const acquire = async ? raw.AcquireCredentialsHandleAsync : raw.AcquireCredentialsHandle;
-        assert.throws(() => acquire(null, 'Negotiate', 2, authData as never), (e: unknown) =>
+        assert.throws(() => acquire(null, 'Negotiate', 2, null, authData as never), (e: unknown) =>
           e instanceof TypeError && message.test(e.message) && !e.message.includes(password) && !String(e.stack).includes(password), what);
       }
     }
     const after = n.queueFigures();
     assert.equal(after.completed + after.queued + after.running, before.completed + before.queued + before.running, 'nothing was queued');
     // SSPI's own failure with a password: a status, no handle.
-    const unknown = await raw.AcquireCredentialsHandleAsync(null, 'NoSuchPackage', 2, identity);
+    const unknown = await raw.AcquireCredentialsHandleAsync(null, 'NoSuchPackage', 2, null, identity);
     assert.equal(unknown.status, 0x80090305); // SEC_E_SECPKG_NOT_FOUND (winerror.h)
     assert.equal(unknown.credential, undefined);
     // The same password, well formed: an NTLM client credential (acquired offline; checked by the DC
     // only in a handshake).
     for (const async of [false, true]) {
-      const r = await (async ? raw.AcquireCredentialsHandleAsync : raw.AcquireCredentialsHandle)(null, 'NTLM', 2, identity);
+      const r = await (async ? raw.AcquireCredentialsHandleAsync : raw.AcquireCredentialsHandle)(null, 'NTLM', 2, null, identity);
       assert.equal(r.status, 0);
       assert.equal(r.credential!.free(), 0);
     }

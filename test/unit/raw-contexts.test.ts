@@ -18,8 +18,8 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
   let server: raw.CredHandle;
 
   before(() => {
-    const c = raw.AcquireCredentialsHandle(null, 'Kerberos', 2, null); // SECPKG_CRED_OUTBOUND
-    const s = raw.AcquireCredentialsHandle(null, 'Kerberos', 1, null); // SECPKG_CRED_INBOUND
+    const c = raw.AcquireCredentialsHandle(null, 'Kerberos', 2, null, null); // SECPKG_CRED_OUTBOUND
+    const s = raw.AcquireCredentialsHandle(null, 'Kerberos', 1, null, null); // SECPKG_CRED_INBOUND
     assert.equal(c.status, 0);
     assert.equal(s.status, 0);
     assert.equal(typeof c.expiry, 'bigint');
@@ -168,7 +168,7 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
   });
 
   it('SECBUFFER_MISSING reaches the caller from a real call: a truncated TLS record to a Schannel client', async () => {
-    const cred = raw.AcquireCredentialsHandle(null, 'Schannel', 2, null);
+    const cred = raw.AcquireCredentialsHandle(null, 'Schannel', 2, null, null);
     assert.equal(cred.status, 0, hex(cred.status));
     const ctx = raw.newCtxtHandle();
     const req = 0x8000 /* STREAM */ | 0x8 /* REPLAY_DETECT */ | 0x4 /* SEQUENCE_DETECT */ | 0x4000 /* CONFIDENTIALITY */ | 0x10000 /* MANUAL_CRED_VALIDATION */;
@@ -208,10 +208,29 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     assert.equal(raw.handleFigures().contextBuffersFreed - before, 3, 'two package lists and one SecPkgInfo freed');
   });
 
+  it('pvLogonId: another logon session\'s credentials (a LUID)', () => {
+    assert.throws(() => raw.AcquireCredentialsHandle(null, 'Kerberos', 2, 999 as never, null), /pvLogonId must be a bigint/);
+    assert.throws(() => raw.AcquireCredentialsHandle(null, 'Kerberos', 2, 2n ** 64n, null), RangeError);
+    // 0x3E7: the LUID of the SYSTEM logon session (SYSTEM_LUID, winnt.h).
+    const r = raw.AcquireCredentialsHandle(null, 'Kerberos', 2, 0x3e7n, null);
+    if (wineVersion()) {
+      // Measured: Wine's Kerberos ignores pvLogonId (any LUID, SYSTEM's included, gives SEC_E_OK from the
+      // process's MIT ticket cache, and SEC_E_NO_CREDENTIALS without one, exactly as with null): Wine
+      // has no logon sessions to choose from.
+      assert.equal(r.status, SECURITY_STATUS.SEC_E_OK, hex(r.status));
+    } else {
+      // "pvLogonId ... requires SeTcbPrivilege" for another session than the caller's
+      // (https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acquirecredentialshandlew); the
+      // test process does not hold it.
+      assert.ok(r.status >= 0x80000000, hex(r.status));
+    }
+    if (r.credential) raw.FreeCredentialsHandle(r.credential);
+  });
+
   it('misuse: wrong types throw before any call; a busy context throws; statuses are never thrown', async () => {
     assert.throws(() => raw.FreeCredentialsHandle({} as never), TypeError);
     assert.throws(() => raw.DeleteSecurityContext(client as never), TypeError);
-    assert.throws(() => raw.AcquireCredentialsHandle(null, 'Kerberos', 2, 'user' as never), TypeError);
+    assert.throws(() => raw.AcquireCredentialsHandle(null, 'Kerberos', 2, null, 'user' as never), TypeError);
     assert.throws(() => raw.CompleteAuthToken(raw.newCtxtHandle(), null as never), TypeError);
     const ctx = raw.newCtxtHandle();
     const pending = raw.InitializeSecurityContextAsync(client, ctx, bed.spn, REQ, DREP, null, [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000 }]);
@@ -221,7 +240,7 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     assert.equal(ctx.valid, false, 'deleted when the call ended');
     assert.throws(() => raw.ExportSecurityContext(ctx, 0), /has been deleted/);
     // A failure is a status: an unknown package, a garbage token.
-    assert.equal(raw.AcquireCredentialsHandle(null, 'NoSuchPackage', 2, null).status, SECURITY_STATUS.SEC_E_SECPKG_NOT_FOUND);
+    assert.equal(raw.AcquireCredentialsHandle(null, 'NoSuchPackage', 2, null, null).status, SECURITY_STATUS.SEC_E_SECPKG_NOT_FOUND);
     const bad = raw.AcceptSecurityContext(server, raw.newCtxtHandle(), [{ BufferType: SECBUFFER.TOKEN, pvBuffer: Buffer.from('garbage') }],
       0, DREP, [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000 }]);
     assert.ok(bad.status >= 0x80000000, hex(bad.status));
