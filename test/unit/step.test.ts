@@ -7,17 +7,8 @@ import { RequirementError, SspiError } from '../../lib/errors';
 import { handshake, runHandshake } from '../../lib/handshake';
 import { SecBuffer, SecurityContextResult } from '../../lib/raw';
 import { testBed } from '../support/env';
-import { wineVersion } from '../support/wine';
+import { CountingClient } from '../support/counting';
 
-/** A client context that counts its SSPI calls (the raw layer's boundary). */
-class CountingClient extends ClientContext {
-  calls: number[] = [];
-
-  protected invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult> {
-    this.calls.push(output[0].cbBuffer ?? 0);
-    return super.invoke(input, output, async);
-  }
-}
 
 // The facade's step (issue 7): extra buffers in and out, everything SSPI wrote returned after success
 // and failure, caller buffers retried when too small, requirements checked after completion.
@@ -32,7 +23,7 @@ describe('facade step: buffers, retries, requirements', () => {
     using client = new CountingClient(cred, { outputBufferSize: 16 });
     const r = await client.step();
     assert.equal(r.code, 'SEC_I_CONTINUE_NEEDED');
-    assert.deepEqual(client.calls, [16, 32, 64], 'two retries, doubling');
+    assert.deepEqual(client.suppliedSizes, [16, 32, 64], 'two retries, doubling');
     assert.equal(r.token!.subarray(0, 8).toString('latin1'), 'NTLMSSP\0');
     assert.equal(r.output[0].cbBuffer, r.token!.length);
   });
@@ -43,7 +34,7 @@ describe('facade step: buffers, retries, requirements', () => {
     const e = await client.step().then(() => assert.fail('a 16-byte buffer was enough'), (x: unknown) => x);
     assert.ok(e instanceof SspiError, String(e));
     assert.equal(e.status, SECURITY_STATUS.SEC_E_BUFFER_TOO_SMALL);
-    assert.deepEqual(client.calls, [1, 2, 4, 8, 16]);
+    assert.deepEqual(client.suppliedSizes, [1, 2, 4, 8, 16]);
     assert.equal(e.output?.length, 1, 'the output buffers come with the error');
     assert.throws(() => new ClientContext(cred, { outputBufferSize: 0 }), RangeError);
     assert.throws(() => new ClientContext(cred, { outputBufferSize: 2 ** 21 }), RangeError);

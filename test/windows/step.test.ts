@@ -20,19 +20,11 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { RequirementError } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
-import { SecBuffer, SecurityContextResult } from '../../lib/raw';
+import { CountingClient } from '../support/counting';
 import { wineVersion } from '../support/wine';
 
 const TARGET = 'HOST/localhost';
 
-class CountingClient extends ClientContext {
-  suppliedSizes: number[] = [];
-
-  protected invoke(input: SecBuffer[] | null, output: SecBuffer[], async: boolean): SecurityContextResult | Promise<SecurityContextResult> {
-    this.suppliedSizes.push(output[0].cbBuffer ?? 0);
-    return super.invoke(input, output, async);
-  }
-}
 
 describe('facade step on Microsoft secur32: requirements and buffer retries (Negotiate loopback)', () => {
   before(() => {
