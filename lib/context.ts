@@ -163,6 +163,12 @@ interface ContextCommon {
    * Let the package allocate output tokens (ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY; the
    * addon copies and FreeContextBuffer()s them). Default false: the addon supplies a buffer of the
    * package's cbMaxToken bytes, which every package accepts.
+   *
+   * The default is the same for every package (Negotiate, Kerberos, NTLM, Schannel): caller buffers.
+   * They cost one allocation of cbMaxToken per step (12,000 B for Kerberos and Negotiate, 1,904 B
+   * for NTLM as Wine reports them), need no FreeContextBuffer, and work under every SSPI this library
+   * is tested on; with `allocateMemory`, Wine 10's NTLM server faults and its Kerberos server answers
+   * SEC_E_BUFFER_TOO_SMALL (RELIABILITY.md, test/unit/raw-contexts.test.ts).
    */
   allocateMemory?: boolean;
   /**
