@@ -81,6 +81,22 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     raw.DeleteSecurityContext(ctx);
   });
 
+  it('ISC_REQ_ALLOCATE_MEMORY on a failing call: whatever the package allocated is freed once, nothing else', () => {
+    const ctx = raw.newCtxtHandle();
+    const first: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN }];
+    assert.equal(raw.InitializeSecurityContext(client, ctx, bed.spn, REQ | ISC_REQ.ALLOCATE_MEMORY, DREP, null, first).status,
+      SECURITY_STATUS.SEC_I_CONTINUE_NEEDED);
+    const before = raw.handleFigures().contextBuffersFreed;
+    const out: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN }, { BufferType: SECBUFFER.ALERT }];
+    const r = raw.InitializeSecurityContext(client, ctx, bed.spn, REQ | ISC_REQ.ALLOCATE_MEMORY, DREP,
+      [{ BufferType: SECBUFFER.TOKEN, pvBuffer: Buffer.from('6f03020100', 'hex') }], out); // not an AP-REP
+    assert.ok(r.status >= 0x80000000, hex(r.status));
+    const allocated = out.filter((b) => b.pvBuffer).length;
+    assert.equal(raw.handleFigures().contextBuffersFreed - before, allocated, 'one FreeContextBuffer per buffer the package returned');
+    for (const b of out) assert.ok(b.pvBuffer === null || Buffer.isBuffer(b.pvBuffer));
+    raw.DeleteSecurityContext(ctx);
+  });
+
   it('AcceptSecurityContext with ASC_REQ_ALLOCATE_MEMORY (Kerberos)', () => {
     const cctx = raw.newCtxtHandle();
     const out: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000 }];
