@@ -245,6 +245,7 @@ void InitPackages(Napi::Env env, Napi::Object exports);
 void InitCredentials(Napi::Env env, Napi::Object exports);
 void InitContexts(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
+void InitMessage(Napi::Env env, Napi::Object exports);
 
 // ---- calls (queue.cc) ----
 
