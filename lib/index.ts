@@ -25,6 +25,10 @@ export type {
   SecPkgContextNativeNames, SecPkgContextStreamSizes,
 } from './context';
 export { handshake, runHandshake } from './handshake';
+export {
+  wrap, wrapAsync, unwrap, unwrapAsync, computeIntegrityCheck, computeIntegrityCheckAsync, verifyIntegrityCheck, verifyIntegrityCheckAsync,
+} from './message';
+export type { WrapOptions, UnwrapResult } from './message';
 export type { HandshakeResult, TokenExchange } from './handshake';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
 export type { TimeStampOptions } from './time';
