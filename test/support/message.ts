@@ -5,6 +5,22 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { handshake } from '../../lib/handshake';
 
+/**
+ * Registers mocha hooks that acquire Kerberos credentials, outbound (the kinit ticket cache) and inbound
+ * (the service keytab), before the suite and dispose them after it; the returned function makes an
+ * established pair from them, targeting `spn`.
+ */
+export function kerberosPairs(spn: () => string): { pair: () => Promise<ContextPair>; credentials: () => Credentials[] } {
+  let creds: Credentials[] = [];
+  before(async () => {
+    creds = [await Credentials.acquire({ package: 'Kerberos' }), await Credentials.acquire({ package: 'Kerberos', use: 'inbound' })];
+  });
+  after(() => {
+    for (const c of creds) c.dispose();
+  });
+  return { pair: () => establishedPair(creds[0], creds[1], spn()), credentials: () => creds };
+}
+
 /** A client and a server context that completed a handshake; disposing the pair disposes both. */
 export interface ContextPair extends Disposable {
   client: ClientContext;

@@ -27,7 +27,7 @@ import {
   computeIntegrityCheck, computeIntegrityCheckAsync, unwrap, unwrapAsync, verifyIntegrityCheck, verifyIntegrityCheckAsync, wrap, wrapAsync,
 } from '../../lib/index';
 import { testBed } from '../support/env';
-import { ContextPair, establishedPair, flipBit, MESSAGE_SIZES, pattern } from '../support/message';
+import { ContextPair, flipBit, kerberosPairs, MESSAGE_SIZES, pattern } from '../support/message';
 import { wineVersion } from '../support/wine';
 
 /**
@@ -55,20 +55,7 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
   const bed = testBed();
 
   describe('Kerberos', () => {
-    let clientCred: Credentials;
-    let serverCred: Credentials;
-
-    before(async () => {
-      clientCred = await Credentials.acquire({ package: 'Kerberos' });
-      serverCred = await Credentials.acquire({ package: 'Kerberos', use: 'inbound' });
-    });
-
-    after(() => {
-      clientCred?.dispose();
-      serverCred?.dispose();
-    });
-
-    const kerberos = (): Promise<ContextPair> => establishedPair(clientCred, serverCred, bed.spn);
+    const { pair: kerberos, credentials } = kerberosPairs(() => bed.spn);
 
     it('hostile: wrong types throw TypeError; a context not established or disposed throws Error', async () => {
       using p = await kerberos();
@@ -84,7 +71,7 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
       assert.throws(() => c.verifyIntegrityCheck(Buffer.alloc(1), 'sig' as never), TypeError);
       await assert.rejects(wrapAsync(c, {} as never), TypeError);
 
-      using fresh = new ClientContext(clientCred, { targetName: bed.spn });
+      using fresh = new ClientContext(credentials()[0], { targetName: bed.spn });
       assert.throws(() => fresh.wrap(Buffer.alloc(1)), /EncryptMessage: the context is not established yet/);
       assert.throws(() => fresh.verifyIntegrityCheck(Buffer.alloc(1), Buffer.alloc(28)), /VerifySignature: the context is not established yet/);
       await fresh.step(); // SEC_I_CONTINUE_NEEDED: still not established
@@ -214,7 +201,7 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
   });
 
   describe('NTLM under Wine (the round trips are in test/windows/message.test.ts)', () => {
-    async function ntlmPair(pkg: 'NTLM' | 'Negotiate'): Promise<ContextPair & { creds: Credentials[] }> {
+    async function ntlmPair(pkg: 'NTLM' | 'Negotiate'): Promise<ContextPair> {
       const user = bed.users[0];
       const clientCred = await Credentials.acquire({ package: pkg, identity: { user: user.name, domain: bed.domain, password: user.password } });
       const serverCred = await Credentials.acquire({ package: pkg, use: 'inbound' });
@@ -222,7 +209,8 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
       const server = new ServerContext(serverCred);
       await handshake(client, server);
       return {
-        client, server, creds: [clientCred, serverCred],
+        client,
+        server,
         [Symbol.dispose]() {
           for (const d of [client, server, clientCred, serverCred]) d.dispose();
         },

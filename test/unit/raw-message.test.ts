@@ -25,14 +25,13 @@
 import { strict as assert } from 'node:assert';
 
 import { SECBUFFER, SECQOP, SECURITY_STATUS } from '../../lib/constants';
-import { Credentials } from '../../lib/credentials';
 import { isSuccess, statusName } from '../../lib/errors';
 import {
   DecryptMessage, DecryptMessageAsync, EncryptMessage, EncryptMessageAsync, MakeSignature, MakeSignatureAsync, newCtxtHandle,
   SecBuffer, VerifySignature, VerifySignatureAsync,
 } from '../../lib/raw';
 import { testBed } from '../support/env';
-import { ContextPair, establishedPair, flipBit, MESSAGE_SIZES, pattern } from '../support/message';
+import { ContextPair, flipBit, kerberosPairs, MESSAGE_SIZES, pattern } from '../support/message';
 import { wineVersion } from '../support/wine';
 
 const S = SECURITY_STATUS;
@@ -73,21 +72,7 @@ function signBuffers(data: Uint8Array, cbMaxSignature: number): SecBuffer[] {
 }
 
 describe('raw message protection: MakeSignature, VerifySignature, EncryptMessage, DecryptMessage', () => {
-  const bed = testBed();
-  let clientCred: Credentials;
-  let serverCred: Credentials;
-
-  before(async () => {
-    clientCred = await Credentials.acquire({ package: 'Kerberos' });
-    serverCred = await Credentials.acquire({ package: 'Kerberos', use: 'inbound' });
-  });
-
-  after(() => {
-    clientCred?.dispose();
-    serverCred?.dispose();
-  });
-
-  const kerberos = (): Promise<ContextPair> => establishedPair(clientCred, serverCred, bed.spn);
+  const { pair: kerberos, credentials } = kerberosPairs(() => testBed().spn);
 
   /** The trailer EncryptMessage can use on this secur32: SECPKG_ATTR_SIZES, or what Wine needs. */
   function trailerFor(p: ContextPair): number {
@@ -118,7 +103,7 @@ describe('raw message protection: MakeSignature, VerifySignature, EncryptMessage
       const data = [{ BufferType: SECBUFFER.DATA, pvBuffer: Buffer.alloc(4) }, { BufferType: SECBUFFER.TOKEN, cbBuffer: 64 }];
       const bad: [string, () => unknown, new (...a: never[]) => Error][] = [
         ['phContext a string', () => MakeSignature('ctx' as never, 0, data, 0), TypeError],
-        ['phContext a CredHandle', () => MakeSignature(clientCred.handle as never, 0, data, 0), TypeError],
+        ['phContext a CredHandle', () => MakeSignature(credentials()[0].handle as never, 0, data, 0), TypeError],
         ['fQOP a string', () => MakeSignature(h, '0' as never, data, 0), TypeError],
         ['fQOP negative', () => EncryptMessage(h, -1, data, 0), RangeError],
         ['fQOP beyond 32 bits', () => EncryptMessage(h, 2 ** 32, data, 0), RangeError],

@@ -24,12 +24,10 @@
 import { strict as assert } from 'node:assert';
 
 import { SECBUFFER, SECQOP, SECURITY_STATUS } from '../../lib/constants';
-import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { SspiError, statusName } from '../../lib/errors';
-import { handshake } from '../../lib/handshake';
 import { DecryptMessage, EncryptMessage, SecBuffer } from '../../lib/raw';
-import { flipBit, MESSAGE_SIZES, pattern } from '../support/message';
+import { ContextPair, establishedPair, flipBit, MESSAGE_SIZES, pattern } from '../support/message';
 import { wineVersion } from '../support/wine';
 
 const TARGET = 'HOST/localhost';
@@ -66,12 +64,7 @@ describe('message protection on Microsoft secur32 (NTLM, Negotiate loopback)', (
         serverCred?.dispose();
       });
 
-      async function pair(): Promise<{ client: ClientContext; server: ServerContext } & Disposable> {
-        const client = new ClientContext(clientCred, { targetName: TARGET });
-        const server = new ServerContext(serverCred);
-        await handshake(client, server);
-        return { client, server, [Symbol.dispose]: () => { client.dispose(); server.dispose(); } };
-      }
+      const pair = (): Promise<ContextPair> => establishedPair(clientCred, serverCred, TARGET);
 
       for (const size of MESSAGE_SIZES) {
         it(`${size} B: wrap/unwrap (encrypted and sign-only) and integrity checks, both directions`, async () => {
