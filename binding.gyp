@@ -14,6 +14,7 @@
             "src-native/contexts.cc",
             "src-native/credentials.cc",
             "src-native/handles.cc",
+            "src-native/message.cc",
             "src-native/packages.cc",
             "src-native/queue.cc",
             "src-native/util.cc"

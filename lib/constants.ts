@@ -386,3 +386,16 @@ export enum SECURITY_DREP {
   NATIVE = 0x00000010,
   NETWORK = 0x00000000,
 }
+
+/**
+ * fQOP / pfQOP values of MakeSignature, EncryptMessage, VerifySignature and DecryptMessage (sspi.h
+ * SECQOP_*). Kerberos's KERB_WRAP_NO_ENCRYPT (ntsecapi.h) is the same bit as WRAP_NO_ENCRYPT
+ * (src-native/message.cc asserts it at compile time).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-encryptmessage
+ */
+export enum SECQOP {
+  /** EncryptMessage: sign (checksum) only, do not encrypt; DecryptMessage reports it in pfQOP. */
+  WRAP_NO_ENCRYPT = 0x80000001,
+  /** Out-of-band data (Schannel TLS 1.3); reported by DecryptMessage. */
+  WRAP_OOB_DATA = 0x40000000,
+}

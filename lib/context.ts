@@ -3,6 +3,7 @@ import { Credentials } from './credentials';
 import { disposeSymbol } from './disposable';
 import { check, isSuccess, RequirementError, SspiError, statusName } from './errors';
 import { native, SecPkgInfo } from './native';
+import * as message from './message';
 import { flags, maskOf, optionalBoolean, optionalString, optionsObject, own } from './options';
 import { bufferType, bytesOf, SecBuffer } from './raw/buffers';
 import {
@@ -685,6 +686,26 @@ export abstract class SecurityContext {
 
   [disposeSymbol](): void {
     this.dispose();
+  }
+
+  /** EncryptMessage: {@link message.wrap} on this context (TOKEN | DATA | PADDING; see lib/message.ts). */
+  wrap(data: Uint8Array, options?: message.WrapOptions): Buffer {
+    return message.wrap(this, data, options);
+  }
+
+  /** DecryptMessage: {@link message.unwrap} on this context. */
+  unwrap(wrapped: Uint8Array): message.UnwrapResult {
+    return message.unwrap(this, wrapped);
+  }
+
+  /** MakeSignature: {@link message.computeIntegrityCheck} on this context. */
+  computeIntegrityCheck(data: Uint8Array): Buffer {
+    return message.computeIntegrityCheck(this, data);
+  }
+
+  /** VerifySignature: {@link message.verifyIntegrityCheck} on this context; throws SspiError SEC_E_MESSAGE_ALTERED. */
+  verifyIntegrityCheck(data: Uint8Array, signature: Uint8Array): true {
+    return message.verifyIntegrityCheck(this, data, signature);
   }
 }
 

@@ -29,6 +29,10 @@ export type {
 } from './context';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange, RunHandshakeOptions, RunHandshakeResult } from './handshake';
+export {
+  wrap, wrapAsync, unwrap, unwrapAsync, computeIntegrityCheck, computeIntegrityCheckAsync, verifyIntegrityCheck, verifyIntegrityCheckAsync,
+} from './message';
+export type { WrapOptions, UnwrapResult } from './message';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
 export type { TimeStampOptions } from './time';
 export { configureQueue, queueFigures, isQueueFull, ERR_SSPI_QUEUE_FULL } from './queue';

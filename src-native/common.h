@@ -132,6 +132,9 @@ struct CtxtState {
   bool deleteRequested = false;  // delete() came during a pending call
   bool busy = false;             // an asynchronous call is in flight (one at a time)
   SECURITY_STATUS DeleteNow();
+  // The end of an asynchronous call on the context (JavaScript thread): not busy any more, and a
+  // DeleteSecurityContext requested meanwhile runs now.
+  void EndCall();
   ~CtxtState();
 };
 
@@ -245,6 +248,7 @@ void InitPackages(Napi::Env env, Napi::Object exports);
 void InitCredentials(Napi::Env env, Napi::Object exports);
 void InitContexts(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
+void InitMessage(Napi::Env env, Napi::Object exports);
 
 // ---- calls (queue.cc) ----
 

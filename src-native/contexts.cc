@@ -30,12 +30,7 @@ class ContextCall : public SspiCall {
         ctx_->valid = true;
         adopted_ = true;
       }
-      ctx_->busy = false;
-      if (ctx_->deleteRequested) {
-        ctx_->deleteRequested = false;
-        if (ctx_->valid) ctx_->DeleteNow();
-        ctx_->deleted = true;
-      }
+      ctx_->EndCall();
       ctx_.reset();
     }
     if (cred_) {

@@ -120,6 +120,15 @@ SECURITY_STATUS CtxtState::DeleteNow() {
   return status;
 }
 
+void CtxtState::EndCall() {
+  busy = false;
+  if (deleteRequested) {
+    deleteRequested = false;
+    if (valid) DeleteNow();
+    deleted = true;
+  }
+}
+
 CtxtState::~CtxtState() {
   if (valid) DeleteNow();
 }

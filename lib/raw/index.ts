@@ -21,6 +21,7 @@ export type { CredHandle, CtxtHandle } from './handles';
 export * from './credentials';
 export * from './contexts';
 export * from './packages';
+export * from './message';
 export { handleFigures } from './diagnostics';
 export type { HandleFigures } from './diagnostics';
 export * from '../constants';
