@@ -59,9 +59,6 @@ export type CertificateInput = Uint8Array | string | X509Certificate;
 /** Which end of a TLS connection a socket is. */
 export type TlsSide = 'client' | 'server';
 
-/** The RFC 5929 channel binding types this module builds. */
-export type TlsChannelBindingType = 'tls-server-end-point' | 'tls-unique';
-
 /** Largest value a ULONG field holds. */
 const ULONG_MAX = 0xffffffff;
 

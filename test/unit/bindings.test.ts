@@ -7,6 +7,8 @@
 import { strict as assert } from 'node:assert';
 import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 
@@ -15,10 +17,11 @@ import {
   tlsServerEndPoint, tlsServerEndPointBindings, tlsUnique, tlsUniqueBindings,
 } from '../../lib/bindings';
 import { SECURITY_STATUS } from '../../lib/constants';
-import { ClientContext, ServerContext } from '../../lib/context';
+import { ClientContext, ServerContext, ServerContextOptions } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
+import { IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { keys, Kind, Made, makeCertificate } from '../support/certificates';
 import { testBed } from '../support/env';
 import { wineVersion } from '../support/wine';
@@ -431,5 +434,95 @@ describe('channel bindings in Kerberos and NTLM handshakes against the domain', 
         await assert.rejects(p.server.step(authenticate.token), (e: unknown) => e instanceof SspiError && e.status === SECURITY_STATUS.SEC_E_BAD_BINDINGS);
       }
     });
+  });
+});
+
+// IntegratedAuthenticator's `channelBindings: 'tls-server-end-point'`: an HTTPS server in this
+// node.exe hands every ServerContext it makes the bindings of its own certificate on the request's
+// connection; the client binds to the certificate it received. (Under Wine the bindings are not
+// checked; the test asserts what reaches AcceptSecurityContext.)
+describe('IntegratedAuthenticator channelBindings option', () => {
+  const bed = testBed();
+
+  async function serve(made: Made | undefined, options: IntegratedAuthOptions) {
+    const seen: ServerContextOptions[] = [];
+    const auth = new IntegratedAuthenticator({
+      schemes: ['Negotiate'], ...options,
+      createContext: (cred, opts) => {
+        seen.push(opts);
+        return new ServerContext(cred, opts);
+      },
+    });
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      auth.authenticate(req, res).then((id) => {
+        if (id) res.end(JSON.stringify({ package: id.package }));
+      }, (e: unknown) => res.writeHead(500).end(String(e)));
+    };
+    const server = made
+      ? https.createServer({ cert: made.pem, key: made.key.export({ type: 'pkcs8', format: 'pem' }) as string }, handler)
+      : http.createServer(handler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return {
+      seen, port: (server.address() as net.AddressInfo).port,
+      async close() {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+        await auth.close();
+      },
+    };
+  }
+
+  /** One GET with a Negotiate token made with `bindings`; the status and the client's TLS socket. */
+  function get(port: number, secure: Made | undefined, token: Buffer): Promise<{ status: number; socket: net.Socket }> {
+    return new Promise((resolve, reject) => {
+      const options = { host: '127.0.0.1', port, path: '/', agent: false as const, headers: { Authorization: `Negotiate ${token.toString('base64')}` } };
+      const req = secure ? https.get({ ...options, ca: secure.pem, servername: 'localhost' }) : http.get(options);
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket! }));
+      });
+      req.on('error', reject);
+    });
+  }
+
+  it("'tls-server-end-point' over HTTPS: each ServerContext gets the tls-server-end-point of the server certificate, the client's view of it, and the request is authenticated", async () => {
+    const made = makeCertificate('ecdsa-sha384');
+    const s = await serve(made, { channelBindings: 'tls-server-end-point' });
+    try {
+      const expected = tlsServerEndPointBindings(made.der);
+      using cred = await Credentials.acquire({ package: 'Negotiate' });
+      using client = new ClientContext(cred, { targetName: bed.spn, channelBindings: expected });
+      const first = await client.step();
+      const r = await get(s.port, made, first.token!);
+      assert.equal(r.status, 200);
+      assert.equal(s.seen.length, 1);
+      assert.deepEqual(s.seen[0].channelBindings, expected);
+      assert.deepEqual(tlsServerEndPointBindings(r.socket as tls.TLSSocket, 'client'), expected, 'what the client sees on its connection');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('over plain HTTP, and by default, no bindings reach the ServerContext', async () => {
+    for (const [made, options] of [[undefined, { channelBindings: 'tls-server-end-point' }], [makeCertificate('rsa-sha256'), {}], [undefined, { channelBindings: false }]] as const) {
+      const s = await serve(made, options as IntegratedAuthOptions);
+      try {
+        using cred = await Credentials.acquire({ package: 'Negotiate' });
+        using client = new ClientContext(cred, { targetName: bed.spn });
+        const r = await get(s.port, made, (await client.step()).token!);
+        assert.equal(r.status, 200);
+        assert.equal(s.seen.length, 1);
+        assert.equal(Object.prototype.hasOwnProperty.call(s.seen[0], 'channelBindings'), false);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
+  it('other values are TypeErrors', () => {
+    for (const bad of [true, 'tls-unique', 'yes', 1, null, {}]) {
+      assert.throws(() => new IntegratedAuthenticator({ channelBindings: bad as never }), TypeError, String(bad));
+    }
   });
 });
