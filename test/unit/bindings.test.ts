@@ -24,6 +24,7 @@ import { handshake } from '../../lib/handshake';
 import { IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { keys, Kind, Made, makeCertificate } from '../support/certificates';
 import { testBed } from '../support/env';
+import { boundNtlmPair } from '../support/ntlm-pair';
 import { wineVersion } from '../support/wine';
 
 // Certificates are made here (test/support/certificates.ts): the test chooses the signature
@@ -327,13 +328,9 @@ describe('channel bindings in Kerberos and NTLM handshakes against the domain', 
   const B = channelBindings(expectedEndPoint(Buffer.from('certificate B'), 'sha256'));
 
   before(async () => {
-    clientCred = await Credentials.acquire({ package: 'Kerberos' });
-    serverCred = await Credentials.acquire({ package: 'Kerberos', use: 'inbound' });
+    [clientCred, serverCred] = await Promise.all([Credentials.acquire({ package: 'Kerberos' }), Credentials.acquire({ package: 'Kerberos', use: 'inbound' })]);
   });
-  after(() => {
-    clientCred?.dispose();
-    serverCred?.dispose();
-  });
+  after(() => [clientCred, serverCred].forEach((c) => c?.dispose()));
 
   it('Kerberos, the same bindings on both sides (context option): SEC_E_OK on both, and the buffer reached ISC and ASC', async () => {
     using client = new ClientContext(clientCred, { targetName: bed.spn, channelBindings: A });
@@ -388,22 +385,8 @@ describe('channel bindings in Kerberos and NTLM handshakes against the domain', 
   }
 
   describe('NTLM with explicit domain credentials', () => {
-    async function ntlmPair(clientCb: Buffer | undefined, serverCb: Buffer | undefined) {
-      const user = bed.users[0];
-      const cc = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-      const sc = await Credentials.acquire({ package: 'NTLM', use: 'inbound' });
-      const client = new ClientContext(cc, clientCb ? { channelBindings: clientCb } : {});
-      const server = new ServerContext(sc, serverCb ? { channelBindings: serverCb } : {});
-      return {
-        client, server,
-        [Symbol.dispose]() {
-          for (const d of [client, server, cc, sc]) d.dispose();
-        },
-      };
-    }
-
     it(`bindings on the client's first step (the NEGOTIATE_MESSAGE): ${wineVersion() ? 'Wine answers SEC_E_INVALID_TOKEN' : 'SEC_I_CONTINUE_NEEDED'}`, async () => {
-      using p = await ntlmPair(A, undefined);
+      using p = await boundNtlmPair(A, undefined);
       if (wineVersion()) {
         // Measured under Wine 10. Wine's msv1_0 (dlls/msv1_0/main.c, ntlm_SpInitLsaModeContext) takes
         // the first-call path only when there is neither a context nor an input descriptor; an input
@@ -417,7 +400,7 @@ describe('channel bindings in Kerberos and NTLM handshakes against the domain', 
     });
 
     it(`client A (per step, from the AUTHENTICATE_MESSAGE on), server B: ${wineVersion() ? 'SEC_E_OK under Wine, whose NTLM checks no bindings' : 'SEC_E_BAD_BINDINGS'}`, async () => {
-      using p = await ntlmPair(undefined, B);
+      using p = await boundNtlmPair(undefined, B);
       const negotiate = await p.client.step();
       const challenge = await p.server.step(negotiate.token);
       assert.equal(challenge.code, 'SEC_I_CONTINUE_NEEDED');

@@ -27,12 +27,10 @@ import * as tls from 'node:tls';
 
 import { channelBindings, tlsServerEndPointBindings, tlsUniqueBindings } from '../../lib/bindings';
 import { SECURITY_STATUS } from '../../lib/constants';
-import { ClientContext, ServerContext } from '../../lib/context';
-import { Credentials } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
 import { makeCertificate } from '../support/certificates';
-import { testBed } from '../support/env';
+import { boundNtlmPair } from '../support/ntlm-pair';
 import { wineVersion } from '../support/wine';
 
 describe('channel bindings checked by Microsoft\'s NTLM (local user loopback)', () => {
@@ -45,30 +43,15 @@ describe('channel bindings checked by Microsoft\'s NTLM (local user loopback)', 
       'this suite needs Microsoft secur32: Wine\'s NTLM and Kerberos ignore channel bindings (it runs in .github/workflows/windows.yml)');
   });
 
-  async function pair(clientCb: Buffer | undefined, serverCb: Buffer | undefined) {
-    const bed = testBed();
-    const user = bed.users[0];
-    const cc = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-    const sc = await Credentials.acquire({ package: 'NTLM', use: 'inbound' });
-    const client = new ClientContext(cc, clientCb ? { channelBindings: clientCb } : {});
-    const server = new ServerContext(sc, serverCb ? { channelBindings: serverCb } : {});
-    return {
-      client, server,
-      [Symbol.dispose]() {
-        for (const d of [client, server, cc, sc]) d.dispose();
-      },
-    };
-  }
-
   it('the same bindings on both sides (every step): SEC_E_OK on both', async () => {
-    using p = await pair(A, A);
+    using p = await boundNtlmPair(A, A);
     const r = await handshake(p.client, p.server);
     assert.equal(r.client.code, 'SEC_E_OK');
     assert.equal(r.server.code, 'SEC_E_OK');
   });
 
   it('client A, server B: AcceptSecurityContext fails with SEC_E_BAD_BINDINGS on the AUTHENTICATE_MESSAGE', async () => {
-    using p = await pair(A, B);
+    using p = await boundNtlmPair(A, B);
     const negotiate = await p.client.step();
     const challenge = await p.server.step(negotiate.token);
     assert.equal(challenge.code, 'SEC_I_CONTINUE_NEEDED');
@@ -79,7 +62,7 @@ describe('channel bindings checked by Microsoft\'s NTLM (local user loopback)', 
   });
 
   it('client A, server without bindings: SEC_E_OK (a server given no bindings checks none)', async () => {
-    using p = await pair(A, undefined);
+    using p = await boundNtlmPair(A, undefined);
     const r = await handshake(p.client, p.server);
     assert.equal(r.server.code, 'SEC_E_OK');
   });
@@ -98,7 +81,7 @@ describe('channel bindings checked by Microsoft\'s NTLM (local user loopback)', 
         ['tls-server-end-point', tlsServerEndPointBindings(clientSocket, 'client'), tlsServerEndPointBindings(serverSocket, 'server')],
         ['tls-unique', tlsUniqueBindings(clientSocket, 'client'), tlsUniqueBindings(serverSocket, 'server')],
       ] as const) {
-        using p = await pair(clientCb, serverCb);
+        using p = await boundNtlmPair(clientCb, serverCb);
         const r = await handshake(p.client, p.server);
         assert.equal(r.server.code, 'SEC_E_OK', label);
       }
