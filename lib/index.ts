@@ -5,6 +5,8 @@
  * - {@link ClientContext} / {@link ServerContext}: InitializeSecurityContext / AcceptSecurityContext
  *   steps, QueryContextAttributes, DeleteSecurityContext.
  * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
+ * - {@link channelBindings}, {@link tlsServerEndPointBindings}, {@link tlsUniqueBindings},
+ *   {@link fromSecPkgContextBindings}: SEC_CHANNEL_BINDINGS (RFC 5929) for the contexts' `channelBindings`.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
  * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function;
  *   {@link RequirementError}: a context that completed short of its `requirements`.
@@ -27,6 +29,11 @@ export type {
   SecPkgContextSizes, SecPkgContextNegotiationInfo, SecPkgContextKeyInfo, SecPkgContextLifespan,
   SecPkgContextNativeNames, SecPkgContextStreamSizes,
 } from './context';
+export {
+  channelBindings, parseChannelBindings, fromSecPkgContextBindings, certificateHashAlgorithm, tlsServerEndPoint,
+  tlsServerEndPointBindings, tlsUnique, tlsUniqueBindings, serverChannelBindings, SEC_CHANNEL_BINDINGS_HEADER_SIZE,
+} from './bindings';
+export type { SecChannelBindings, ChannelBindingAddresses, CertificateInput, TlsSide } from './bindings';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange, RunHandshakeOptions, RunHandshakeResult } from './handshake';
 export {

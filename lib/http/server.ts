@@ -12,6 +12,7 @@ import { constants as http2Constants } from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
+import { serverChannelBindings } from '../bindings';
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION } from '../constants';
 import { ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
@@ -32,7 +33,9 @@ const PACKAGE_OF: Readonly<Record<HttpAuthScheme, string>> = Object.freeze({ __p
  * and disposes it (DeleteSecurityContext) when the handshake fails, times out, or the connection or
  * response using it ends.
  * @param credentials - the inbound credentials of the scheme (from `options.credentials` or acquired).
- * @param options - `contextReq`: the ASC_REQ_* bits of {@link IntegratedAuthOptions.contextReq}.
+ * @param options - `contextReq`: the ASC_REQ_* bits of {@link IntegratedAuthOptions.contextReq};
+ *   `channelBindings`: the SEC_CHANNEL_BINDINGS of the request's TLS connection when
+ *   {@link IntegratedAuthOptions.channelBindings} asks for them (absent otherwise).
  * @param scheme - the HTTP scheme the client used.
  */
 export type ServerContextFactory = (credentials: Credentials, options: ServerContextOptions, scheme: HttpAuthScheme) => ServerContext;
@@ -64,6 +67,17 @@ export interface IntegratedAuthOptions {
    * offer them (curl's NTLM does not negotiate signing).
    */
   contextReq?: number;
+  /**
+   * Channel bindings (RFC 5929, "Extended Protection for Authentication") for requests over TLS:
+   * 'tls-server-end-point' passes the hash of the server's own certificate on the request's
+   * connection (`req.socket.getCertificate()`, see serverChannelBindings in lib/bindings.ts) to
+   * every AcceptSecurityContext of the handshake as SECBUFFER_CHANNEL_BINDINGS, so a token relayed
+   * from another TLS connection (a man in the middle with another certificate) fails with
+   * SEC_E_BAD_BINDINGS where the client sent bindings. Requests over plain HTTP get none. Whether a
+   * client that sends no bindings is accepted is the machine's extended-protection policy, not this
+   * option's. Default false: no bindings. (Wine's Kerberos and NTLM ignore them.)
+   */
+  channelBindings?: 'tls-server-end-point' | false;
   /**
    * Keep a TCP connection authenticated once a handshake succeeded, so later requests on it need no
    * `Authorization` header (the connection-based model NTLM clients expect, like IIS). Default false:
@@ -199,6 +213,7 @@ const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
+  'channelBindings',
 ]);
 
 const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
@@ -264,6 +279,7 @@ const defaultFactory: ServerContextFactory = (credentials, options) => new Serve
 export class IntegratedAuthenticator {
   private readonly schemes: HttpAuthScheme[];
   private readonly contextReq: number;
+  private readonly channelBindings: boolean;
   private readonly persist: boolean;
   private readonly maxTokenBytes: number;
   private readonly allowAnonymous: boolean;
@@ -320,6 +336,11 @@ export class IntegratedAuthenticator {
     // Checked here like ServerContext checks it, so a bad value fails once, not as a 500 per request.
     const contextReq = own(options, 'contextReq');
     this.contextReq = contextReq === undefined ? ASC_REQ.CONNECTION : flags(contextReq, ASC_REQ_MASK, 'options.contextReq', 'ASC_REQ_*');
+    const bindings = own(options, 'channelBindings');
+    if (bindings !== undefined && bindings !== false && bindings !== 'tls-server-end-point') {
+      throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
+    }
+    this.channelBindings = bindings === 'tls-server-end-point';
     this.persist = booleanOption(options, 'persistOnConnection', false);
     this.maxTokenBytes = integerOption(options, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1, 2 ** 30);
     this.allowAnonymous = booleanOption(options, 'allowAnonymous', false);
@@ -444,7 +465,8 @@ export class IntegratedAuthenticator {
         this.unavailable(req, res, scheme, 'pending handshakes');
         return undefined;
       }
-      const context = this.createContext(credentials, { contextReq: this.contextReq }, scheme);
+      const channelBindings = this.channelBindings ? serverChannelBindings(socket) : undefined;
+      const context = this.createContext(credentials, { contextReq: this.contextReq, ...(channelBindings ? { channelBindings } : {}) }, scheme);
       if (!(context instanceof ServerContext)) throw new TypeError('createContext must return a ServerContext');
       held = { scheme, context, socket, address, pending: false, owned: true, stepping: false, expired: false, uses: 0 };
       fresh = true;
