@@ -187,7 +187,7 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     const cred = raw.AcquireCredentialsHandle(null, 'Schannel', 2, null, null);
     assert.equal(cred.status, 0, hex(cred.status));
     const ctx = raw.newCtxtHandle();
-    const req = 0x8000 /* STREAM */ | 0x8 /* REPLAY_DETECT */ | 0x4 /* SEQUENCE_DETECT */ | 0x4000 /* CONFIDENTIALITY */ | 0x10000 /* MANUAL_CRED_VALIDATION */;
+    const req = ISC_REQ.STREAM | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.EXTENDED_ERROR | ISC_REQ.MANUAL_CRED_VALIDATION;
     const hello: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 16384 }];
     const first = raw.InitializeSecurityContext(cred.credential!, ctx, 'localhost', req, DREP, null, hello);
     assert.equal(first.status, SECURITY_STATUS.SEC_I_CONTINUE_NEEDED, hex(first.status));

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 
-import { ASC_RET, ISC_RET, SECBUFFER, SECURITY_STATUS } from '../../lib/constants';
+import { ASC_RET, ISC_REQ, ISC_RET, SECBUFFER, SECURITY_STATUS } from '../../lib/constants';
 import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { RequirementError, SspiError } from '../../lib/errors';
@@ -42,7 +42,7 @@ describe('facade step: buffers, retries, requirements', () => {
 
   it('extra input and output buffers, and SECBUFFER_MISSING with the failure (Schannel, a truncated record)', async () => {
     using cred = await Credentials.acquire({ package: 'Schannel' });
-    using client = new ClientContext(cred, { targetName: 'localhost', contextReq: 0x8000 | 0x4000 | 0x8 | 0x4 | 0x10000 });
+    using client = new ClientContext(cred, { targetName: 'localhost', contextReq: ISC_REQ.STREAM | ISC_REQ.EXTENDED_ERROR | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.REPLAY_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.MANUAL_CRED_VALIDATION });
     const hello = await client.step();
     assert.equal(hello.code, 'SEC_I_CONTINUE_NEEDED');
     assert.equal(hello.token![0], 0x16);
