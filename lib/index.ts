@@ -24,6 +24,12 @@ export type {
   SecPkgContextSizes, SecPkgContextNegotiationInfo, SecPkgContextKeyInfo, SecPkgContextLifespan,
   SecPkgContextNativeNames, SecPkgContextStreamSizes,
 } from './context';
+export {
+  CONTEXT_ATTRIBUTES, contextLifespan, contextSessionKey, contextPackageInfo, contextFlags, contextNativeNames,
+  contextKeyInfo, contextAuthority, lifespanToDates, queryContextAttribute, queryContextAttributeAsync,
+  queryCredentialsAttribute, queryCredentialsAttributeAsync,
+} from './attributes';
+export type * from './attributes';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange } from './handshake';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
