@@ -21,7 +21,7 @@
           ],
           "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
           "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "UNICODE", "_UNICODE"],
-          "libraries": ["secur32.lib", "crypt32.lib"],
+          "libraries": ["secur32.lib"],
           "msvs_settings": {
             "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17", "/utf-8"] }
           }

@@ -151,6 +151,20 @@ void TakeString(Fields* f, const char* name, wchar_t* s) {
   Free(s);
 }
 
+// CertFreeCertificateContext from crypt32.dll, looked up rather than imported: a package that hands
+// out a CERT_CONTEXT (Schannel) has loaded crypt32.dll already, and the addon then needs no import
+// beyond secur32.dll and kernel32.dll.
+void FreeCertificate(PCCERT_CONTEXT cert) {
+  using FreeFn = BOOL(WINAPI*)(PCCERT_CONTEXT);
+  static const FreeFn freeFn = [] {
+    HMODULE crypt32 = GetModuleHandleW(L"crypt32.dll");
+    if (crypt32 == nullptr) crypt32 = LoadLibraryExW(L"crypt32.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    return crypt32 ? reinterpret_cast<FreeFn>(reinterpret_cast<void*>(GetProcAddress(crypt32, "CertFreeCertificateContext")))
+                   : nullptr;
+  }();
+  if (freeFn != nullptr) freeFn(cert);
+}
+
 // A certificate context (Schannel's REMOTE_CERT_CONTEXT / LOCAL_CERT_CONTEXT): its DER encoding
 // (pbCertEncoded) and encoding type; the context is released with CertFreeCertificateContext.
 void TakeCertificate(Fields* f, PCCERT_CONTEXT cert) {
@@ -160,7 +174,7 @@ void TakeCertificate(Fields* f, PCCERT_CONTEXT cert) {
   }
   f->Number("dwCertEncodingType", cert->dwCertEncodingType);
   f->Bytes("pbCertEncoded", cert->pbCertEncoded, cert->cbCertEncoded);
-  CertFreeCertificateContext(cert);
+  FreeCertificate(cert);
 }
 
 // The ulAttribute values QueryContextAttributes marshals; others are a RangeError before any call.
@@ -362,6 +376,20 @@ void DecodeContextAttribute(uint32_t attribute, ContextBuffer& b, Fields* v) {
   }
 }
 
+// { status } of a Set*Attributes call.
+Napi::Object StatusResult(Napi::Env env, SECURITY_STATUS status) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("status", StatusValue(env, status));
+  return result;
+}
+
+// { status, buffer? } of a Query*Attributes call: the copied structure with SEC_E_OK only.
+Napi::Object QueryResult(Napi::Env env, SECURITY_STATUS status, const Fields& value) {
+  Napi::Object result = StatusResult(env, status);
+  if (status == SEC_E_OK) result.Set("buffer", value.Build(env));
+  return result;
+}
+
 // The handles' in-use marks, taken on the JavaScript thread after every argument parsed (so a
 // TypeError leaves nothing marked) and released by Finish(), which also runs a delete / free that
 // came meanwhile.
@@ -424,12 +452,7 @@ class QueryContextCall : public ContextAttributeCall {
     SecureZeroMemory(&b, sizeof(b));
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("status", StatusValue(env, status_));
-    if (status_ == SEC_E_OK) result.Set("buffer", value_.Build(env));
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return QueryResult(env, status_, value_); }
 
  private:
   uint32_t attribute_ = 0;
@@ -505,30 +528,22 @@ class SetContextCall : public ContextAttributeCall {
     }
     uint8_t* data = data_.empty() ? nullptr : data_.data();
     DWORD size = static_cast<DWORD>(data_.size());
+    union {
+      SecPkgContext_SessionAppData appData;
+      SecPkgContext_EapPrfInfo eapPrfInfo;
+      SecPkgContext_EarlyStart earlyStart;
+    } u;
+    std::memset(&u, 0, sizeof(u));
+    unsigned long cb = 0;
     switch (attribute_) {
-      case SECPKG_ATTR_APP_DATA: {
-        SecPkgContext_SessionAppData s{dwFlags_, size, data};
-        status_ = SetContextAttributesW(&ctx_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
-      case SECPKG_ATTR_EAP_PRF_INFO: {
-        SecPkgContext_EapPrfInfo s{dwFlags_, size, data};
-        status_ = SetContextAttributesW(&ctx_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
-      case SECPKG_ATTR_EARLY_START: {
-        SecPkgContext_EarlyStart s{dwFlags_};
-        status_ = SetContextAttributesW(&ctx_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
+      case SECPKG_ATTR_APP_DATA: u.appData = {dwFlags_, size, data}; cb = sizeof(u.appData); break;
+      case SECPKG_ATTR_EAP_PRF_INFO: u.eapPrfInfo = {dwFlags_, size, data}; cb = sizeof(u.eapPrfInfo); break;
+      case SECPKG_ATTR_EARLY_START: u.earlyStart = {dwFlags_}; cb = sizeof(u.earlyStart); break;
     }
+    status_ = SetContextAttributesW(&ctx_->handle, attribute_, &u, cb);
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("status", StatusValue(env, status_));
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return StatusResult(env, status_); }
 
  private:
   uint32_t attribute_ = 0;
@@ -607,12 +622,7 @@ class QueryCredentialsCall : public CredentialAttributeCall {
     }
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("status", StatusValue(env, status_));
-    if (status_ == SEC_E_OK) result.Set("buffer", value_.Build(env));
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return QueryResult(env, status_, value_); }
 
  private:
   uint32_t attribute_ = 0;
@@ -708,38 +718,29 @@ class SetCredentialsCall : public CredentialAttributeCall {
       status_ = SEC_E_UNSUPPORTED_FUNCTION;
       return;
     }
+    union {
+      SecPkgCredentials_NamesW names;
+      SecPkgCred_SupportedAlgs algs;
+      SecPkgCred_CipherStrengths strengths;
+      SecPkgCred_SupportedProtocols protocols;
+    } u;
+    std::memset(&u, 0, sizeof(u));
+    void* buffer = &u;
+    unsigned long cb = 0;
     switch (attribute_) {
-      case SECPKG_CRED_ATTR_NAMES: {
-        SecPkgCredentials_NamesW s{&name_[0]};
-        status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, &s, sizeof(s));
+      case SECPKG_CRED_ATTR_NAMES: u.names = {&name_[0]}; cb = sizeof(u.names); break;
+      case SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS: buffer = blob_.data(); cb = static_cast<unsigned long>(blob_.size()); break;
+      case SECPKG_ATTR_SUPPORTED_ALGS:
+        u.algs = {static_cast<DWORD>(algs_.size()), algs_.empty() ? nullptr : algs_.data()};
+        cb = sizeof(u.algs);
         break;
-      }
-      case SECPKG_CRED_ATTR_KDC_PROXY_SETTINGS:
-        status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, blob_.data(), static_cast<unsigned long>(blob_.size()));
-        break;
-      case SECPKG_ATTR_SUPPORTED_ALGS: {
-        SecPkgCred_SupportedAlgs s{static_cast<DWORD>(algs_.size()), algs_.empty() ? nullptr : algs_.data()};
-        status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
-      case SECPKG_ATTR_CIPHER_STRENGTHS: {
-        SecPkgCred_CipherStrengths s{min_, max_};
-        status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
-      case SECPKG_ATTR_SUPPORTED_PROTOCOLS: {
-        SecPkgCred_SupportedProtocols s{flags_};
-        status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, &s, sizeof(s));
-        break;
-      }
+      case SECPKG_ATTR_CIPHER_STRENGTHS: u.strengths = {min_, max_}; cb = sizeof(u.strengths); break;
+      case SECPKG_ATTR_SUPPORTED_PROTOCOLS: u.protocols = {flags_}; cb = sizeof(u.protocols); break;
     }
+    status_ = SetCredentialsAttributesW(&cred_->handle, attribute_, buffer, cb);
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("status", StatusValue(env, status_));
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return StatusResult(env, status_); }
 
  private:
   uint32_t attribute_ = 0;

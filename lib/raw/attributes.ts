@@ -374,6 +374,9 @@ export async function QueryContextAttributesAsync<A extends SupportedContextAttr
  * The value is copied before the call; nothing is kept.
  * @returns `{ status }`: SEC_E_OK; SEC_E_INVALID_HANDLE before the first step; SEC_E_UNSUPPORTED_FUNCTION
  *   where the package does not take the attribute (every package but Schannel).
+ * Under Wine (10.0) the call may crash the process: Wine's secur32 leaves the provider's
+ * SetContextAttributesW slot uninitialized (dlls/secur32/secur32.c: _makeFnTableW copies a version-1
+ * function table only up to that slot, into malloc'd memory).
  * @throws TypeError for a value of the wrong shape; RangeError for another ulAttribute; Error if the
  *   context is deleted or busy.
  */

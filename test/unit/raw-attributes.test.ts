@@ -251,11 +251,28 @@ describe('raw QueryContextAttributes on real contexts from the domain, every att
     }
   });
 
-  // SetContextAttributes on these established Kerberos / NTLM contexts is not called here: measured,
-  // it ends node.exe under Wine 10 (exit status 5) in this sequence of calls, although on a fresh
-  // context it answers SEC_E_UNSUPPORTED_FUNCTION. Not yet explained: see the issue 7 report.
-  // (Microsoft documents SetContextAttributesW for Schannel only:
-  // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesw.)
+  it('SetContextAttributes on Kerberos and NTLM contexts: SEC_E_UNSUPPORTED_FUNCTION (documented for Schannel only)', async function () {
+    if (wineVersion()) {
+      // Not callable under Wine 10: its secur32 never fills the provider's SetContextAttributesW slot.
+      // dlls/secur32/secur32.c SECUR32_addProvider malloc()s the SecureProvider (uninitialized) and
+      // _makeFnTableW copies a version-1 function table only up to, not including,
+      // SetContextAttributesW; the Kerberos / NTLM / Negotiate provider (dlls/secur32/lsa.c
+      // lsa_sspi_tableW) and Schannel's are version 1. dlls/secur32/wrapper.c SetContextAttributesW
+      // then calls whatever the heap left there: measured, SEC_E_UNSUPPORTED_FUNCTION on a fresh
+      // process (a zeroed slot) and a crash of node.exe (exit status 5, c0000005) after some heap
+      // use, e.g. after this file's queries. A Wine bug; the Windows workflow asserts Microsoft's answer
+      // (test/windows/attributes.test.ts).
+      this.skip();
+    }
+    // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesw: "This
+    // function is supported only by the Schannel security package."
+    for (const p of pairs) {
+      for (const ctx of [p.client, p.server]) {
+        assert.equal(statusName(SetContextAttributes(ctx.handle, SECPKG_ATTR.EARLY_START, { dwEarlyStartFlags: 1 }).status), UNSUPPORTED, p.label);
+        assert.equal(statusName((await SetContextAttributesAsync(ctx.handle, SECPKG_ATTR.APP_DATA, { pbAppData: Buffer.from('app') })).status), UNSUPPORTED, p.label);
+      }
+    }
+  });
 
   it('QueryCredentialsAttributes NAMES and SetCredentialsAttributes on Kerberos and NTLM credentials', async () => {
     for (const p of pairs) {

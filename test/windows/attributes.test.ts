@@ -22,7 +22,7 @@ import { SECPKG_ATTR, SECPKG_CRED_ATTR } from '../../lib/constants';
 import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { handshake } from '../../lib/handshake';
-import { QueryContextAttributes, QueryContextAttributesAsync, QueryCredentialsAttributes } from '../../lib/raw/attributes';
+import { QueryContextAttributes, QueryContextAttributesAsync, QueryCredentialsAttributes, SetContextAttributes, SetContextAttributesAsync } from '../../lib/raw/attributes';
 import { wineVersion } from '../support/wine';
 
 describe('attributes of an NTLM loopback context as the logged-on Windows user (Microsoft secur32)', () => {
@@ -86,5 +86,15 @@ describe('attributes of an NTLM loopback context as the logged-on Windows user (
     assert.equal(r.status, 0);
     assert.equal(r.buffer!.sUserName?.toLowerCase(), expectedName);
     assert.equal(clientCred.userName().toLowerCase(), expectedName);
+  });
+
+  it('SetContextAttributes on NTLM contexts: SEC_E_UNSUPPORTED_FUNCTION (documented for Schannel only)', async () => {
+    // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcontextattributesw: "This
+    // function is supported only by the Schannel security package." (Under Wine the call is not safe
+    // to make: test/unit/raw-attributes.test.ts says why.)
+    for (const ctx of [client, server]) {
+      assert.equal(SetContextAttributes(ctx.handle, SECPKG_ATTR.EARLY_START, { dwEarlyStartFlags: 1 }).status, 0x80090302);
+      assert.equal((await SetContextAttributesAsync(ctx.handle, SECPKG_ATTR.APP_DATA, { pbAppData: Buffer.from('app') })).status, 0x80090302);
+    }
   });
 });
