@@ -1,10 +1,14 @@
 import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 
-import { ISC_REQ, SECPKG_ATTR, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION } from '../../lib/constants';
+import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECPKG_CRED_ATTR, SECPKG_NEGOTIATION } from '../../lib/constants';
 import { ClientContext, SecurityContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { statusName } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
+import { native, NativeCtxtHandle } from '../../lib/native';
 import {
   CONTEXT_ATTRIBUTES, QueryContextAttributes, QueryContextAttributesAsync, QueryCredentialsAttributes,
   QueryCredentialsAttributesAsync, SetContextAttributes, SetContextAttributesAsync, SetCredentialsAttributes,
@@ -360,5 +364,234 @@ describe('raw attributes on a Schannel client context (after its ClientHello; th
     assert.equal(conn.aiCipher, 0);
     const cipher = QueryContextAttributes(client.handle, SECPKG_ATTR.CIPHER_INFO).buffer!;
     assert.equal(typeof cipher.szCipherSuite, 'string');
+  });
+});
+
+/**
+ * Test-only self-signed certificates for CN=localhost (valid to 2126), made with `openssl req -x509
+ * -nodes -days 36500 -subj /CN=localhost -addext subjectAltName=DNS:localhost` and `-newkey ec
+ * -pkeyopt ec_paramgen_curve:prime256v1` (ecdsa-with-SHA256) or `-newkey rsa:2048 -sha256`
+ * (sha256WithRSAEncryption). They protect nothing; node.exe under Wine cannot run openssl, so they are
+ * kept here rather than made at test time.
+ */
+const TEST_TLS_CERTS: { label: string; key: string; cert: string }[] = [{
+  label: 'ECDSA P-256, ecdsa-with-SHA256',
+  key: [
+    '-----BEGIN PRIVATE KEY-----',
+    'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgJJS1dvs0TO+K4YZk',
+    'MJrIo+HfGPUAa16WCGxr/zIqeU+hRANCAARVHUylJqxDzLekJObS9vtnLbbFbUrb',
+    'GhJN6pFsDpPD2E4rv7HuA9t030+ZfLkSNfDAeFGelX9UgglAjU+9A/i6',
+    '-----END PRIVATE KEY-----',
+  ].join('\n'),
+  cert: [
+    '-----BEGIN CERTIFICATE-----',
+    'MIIBlDCCATugAwIBAgIUBo7BeyJXsvkYZphkFWkSqEX94Z0wCgYIKoZIzj0EAwIw',
+    'FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMTIyMzkyMFoYDzIxMjYxMDI4',
+    'MjIzOTIwWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO',
+    'PQMBBwNCAARVHUylJqxDzLekJObS9vtnLbbFbUrbGhJN6pFsDpPD2E4rv7HuA9t0',
+    '30+ZfLkSNfDAeFGelX9UgglAjU+9A/i6o2kwZzAdBgNVHQ4EFgQUj//1mC2+yhGD',
+    'vr7zG4Q/2iBsgKcwHwYDVR0jBBgwFoAUj//1mC2+yhGDvr7zG4Q/2iBsgKcwDwYD',
+    'VR0TAQH/BAUwAwEB/zAUBgNVHREEDTALgglsb2NhbGhvc3QwCgYIKoZIzj0EAwID',
+    'RwAwRAIgarOMOQ2sXmykoGiTncz7DxIjTDSYV8IRGypQvUF9R+ACIHIsAUthMi7O',
+    'i7WkLtEfxg0K/tOHsG2IUBsofPb9912u',
+    '-----END CERTIFICATE-----',
+  ].join('\n'),
+}, {
+  label: 'RSA 2048, sha256WithRSAEncryption',
+  key: [
+    '-----BEGIN PRIVATE KEY-----',
+    'MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCYr/ACZ+23quLl',
+    'MOAAIdX7PliNbiVkUyBXdhZ5mkaMHH6tmi9ADOQEAfnLbpGbmMpTULx1THMMUHnt',
+    'zl2KztX7mRtrBC+EQlkN0XKnCU80axoDzlU9Krfnp/OWrM8xAls0FJayTglSHizc',
+    '0y8cJEUJcUnSKO6hpM1m+esYP/jhPJJ4aW8b7JFDF/TVeaukZEBw0rxDY9TGLvSd',
+    'wYNYAlPgNBMpN96P/+9agoJypBGUerY+b3v0su+ZklE/kyvrit1y1jXtiilLSfe0',
+    'g7KcrCMTMFnG1ja5HvoQ+WuAurUfZtkcET9+Svtd+9wWI+CPCTUPF2rAVaakO2Of',
+    '57v0UNLfAgMBAAECggEAIQv/Vf35gQWu+y0TZmPsZOcPEnlTBX5KYzOvVJ10BHJM',
+    'ZrWW4XWIymdFEec6A6PTsqmoSHkF85Xddf9y1o7C2KRAP27V+/nCPY/mEUoeBvnh',
+    'VQ6M+2KqEC0VNzjq1TAt3j1QioICWXAnhJn+ucgN2yfWcvKiB4FcZZvU6tg5vUHh',
+    '2ox5Dr1efAL1NrWLYG6pJGbyi4a/bHRMPlAfaMmnCnu9yvZRS83BO1sLNaKSpOqI',
+    'ww01ErXi1XXfy4dKOCjdQekrdWJ0lugST4219f8rUG01ZF3lUgiApHKkLnI07UU5',
+    '9usC/HWH2aX6MrEL6EaZ3gQd5prts3AJWHXAv8TK4QKBgQDGQFoe/wJT6lteDGlb',
+    'cmPkfo2DsMbcEWs2eXP4vbbwRCgPXS/ZdQub4iUuQxklgNXSMWl525eLRIy44Pbk',
+    'SShumZSQRwV+zoPBEkklrAtwXrgNdLnZwHqh5KqsYRupbUmB7hZuZnYG0M9ldipZ',
+    'tfQNl0+q17kTW0i7As5nGwFd/wKBgQDFKdv5TtGVCxrUtrIC+Ao9MRD7fXucZYoc',
+    'wXmlekR2OTYyXahX8Vy225iGUciM9KTHgbHJGrkX6UNnj5TyqnWcQIuzKIcRGd55',
+    'j91XkZOGyvK4WEvH0y/S/63bRIENa3RWB+0ewztvPNYyhKnzsFkzegS8IfPpl5+P',
+    'p02hYWZLIQKBgBsg4zQqoR7qiuYrvJ8O4Cx8RNEod43VtF4X8I6xJz9plDHGBq4z',
+    'HguOvpe+Bsri/l9s84oBSpN8JeWGo0JJ4IaB7ZpwnYfkqpLY9bl5+Xa+/2CYAHaT',
+    'qDRPHivIfgiJM+3brqYczznPiRHRQapVA7h4ZCZ0rpa/fwxYLfZd86nxAoGAE1pt',
+    'hkZPWkLxykl4pcP1NVZ4pUcG+C4bZYE0UKL0z2oEQONin+dIQ4bArQagGf31osO/',
+    'UM83tfomrKayZzOGQeUwEVD8GRih9urBPlRC1+tZ8fBw19eKDTsdtLU/ubJ/g+ZZ',
+    'RzjAv8WH/QN6rznzN5NVnaXzjE1e0zoH67xkzyECgYBxyjZEgoxfSa5J22QhCukV',
+    'NDTzhaAtlAoAB4RKAcigDDvZcowWNn+aR7Ce3487Wx2wG0EbljaPXYjLnEF3bpai',
+    '+qkysXxUn/E8/zrlUY29LtUA/WRb2jDX9fAN8lvxzSj5E8z8Wna4cqL9Fs8b2Oqh',
+    'V7MLEDghlUfm6PEwdALpRA==',
+    '-----END PRIVATE KEY-----',
+  ].join('\n'),
+  cert: [
+    '-----BEGIN CERTIFICATE-----',
+    'MIIDITCCAgmgAwIBAgIUfzX7gDP1+d6YAChRV0rm78FogTAwDQYJKoZIhvcNAQEL',
+    'BQAwFDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyMTIyNTczOVoYDzIxMjYx',
+    'MDI4MjI1NzM5WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwggEiMA0GCSqGSIb3DQEB',
+    'AQUAA4IBDwAwggEKAoIBAQCYr/ACZ+23quLlMOAAIdX7PliNbiVkUyBXdhZ5mkaM',
+    'HH6tmi9ADOQEAfnLbpGbmMpTULx1THMMUHntzl2KztX7mRtrBC+EQlkN0XKnCU80',
+    'axoDzlU9Krfnp/OWrM8xAls0FJayTglSHizc0y8cJEUJcUnSKO6hpM1m+esYP/jh',
+    'PJJ4aW8b7JFDF/TVeaukZEBw0rxDY9TGLvSdwYNYAlPgNBMpN96P/+9agoJypBGU',
+    'erY+b3v0su+ZklE/kyvrit1y1jXtiilLSfe0g7KcrCMTMFnG1ja5HvoQ+WuAurUf',
+    'ZtkcET9+Svtd+9wWI+CPCTUPF2rAVaakO2Of57v0UNLfAgMBAAGjaTBnMB0GA1Ud',
+    'DgQWBBR8MUTJ/CYlDqcBKjK551gHV5LV0zAfBgNVHSMEGDAWgBR8MUTJ/CYlDqcB',
+    'KjK551gHV5LV0zAPBgNVHRMBAf8EBTADAQH/MBQGA1UdEQQNMAuCCWxvY2FsaG9z',
+    'dDANBgkqhkiG9w0BAQsFAAOCAQEADB82jimZmhfScy+5C/SPMt1rUd6KXniHUIJv',
+    '6N98zNH3wnWnxMNWphj69sATg5YFc9LwnNenPxkUlhbV2zy7rhOzg4R3NmVWp+7m',
+    'xU3fZdOQbQ3r4mTtJCaPFv544hLyBt7V4awpra1zZfII1anF25+pHixnd7YfjP0T',
+    '6n/YwnSieGyJTjhQyENQk3nqxWrviyC1n5+hwAqluPrrFy/eCzccjPjqbZKWjwiS',
+    'MH7kq97OUHmZPZJPtrTiubfBgWSkrSu0NatEwaAnCEWgTEyc8irENOGFJjPfLwRP',
+    'lzkkhVQmvXNCIDwrv8LQj6o4/4Pso20hmkY6UvlDCXiMDqsxLA==',
+    '-----END CERTIFICATE-----',
+  ].join('\n'),
+}];
+
+/** The application data of a SEC_CHANNEL_BINDINGS structure (dwApplicationDataOffset, cbApplicationDataLength). */
+function applicationData(bindings: Buffer): Buffer {
+  const length = bindings.readUInt32LE(24);
+  const offset = bindings.readUInt32LE(28);
+  return bindings.subarray(offset, offset + length);
+}
+
+for (const testCert of TEST_TLS_CERTS) describe(`raw attributes on a complete Schannel client context (TLS 1.2 to a Node tls server in this process, ${testCert.label})`, () => {
+  let server: tls.Server;
+  let cred: Credentials;
+  let ctx: NativeCtxtHandle;
+  let serverSide: tls.TLSSocket;
+  let socket: net.Socket;
+  const der = new crypto.X509Certificate(testCert.cert).raw;
+
+  before(async () => {
+    const accepted = new Promise<tls.TLSSocket>((resolve) => {
+      server = tls.createServer({ key: testCert.key, cert: testCert.cert, maxVersion: 'TLSv1.2' }, resolve);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let received = Buffer.alloc(0);
+    let wake: (() => void) | undefined;
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      wake?.();
+    });
+    const more = (): Promise<void> => new Promise((resolve) => { wake = resolve; });
+
+    // The Schannel client handshake as "Creating a Secure Connection Using Schannel" describes it
+    // (https://learn.microsoft.com/en-us/windows/win32/secauthn/creating-a-secure-connection-using-schannel):
+    // input SECBUFFER_TOKEN + SECBUFFER_EMPTY; SEC_E_INCOMPLETE_MESSAGE: read more; SECBUFFER_EXTRA:
+    // the unconsumed tail. Driven through the addon's own ISC binding (lib/native); issue 8 builds the
+    // Schannel facade.
+    cred = await Credentials.acquire({ package: 'Schannel' });
+    const n = native();
+    ctx = new n.CtxtHandle();
+    const req = ISC_REQ.SEQUENCE_DETECT | ISC_REQ.REPLAY_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.STREAM | ISC_REQ.MANUAL_CRED_VALIDATION;
+    const output = [{ type: SECBUFFER.TOKEN, size: cred.maxTokenSize }];
+    let r = n.initializeSecurityContext(cred.handle, ctx, 'localhost', req, 0, null, output, false);
+    for (let steps = 0; r.status !== 0; steps++) {
+      assert.ok(steps < 20, 'the handshake ends');
+      // SEC_I_CONTINUE_NEEDED or SEC_E_INCOMPLETE_MESSAGE.
+      assert.ok([0x00090312, 0x80090318].includes(r.status), `InitializeSecurityContext: ${statusName(r.status)}`);
+      if (r.status === 0x00090312) {
+        const token = r.output[0];
+        if (token.size > 0) socket.write(token.buffer!.subarray(0, token.size));
+        const extra = steps === 0 ? undefined : r.input.find((b) => b.type === SECBUFFER.EXTRA);
+        if (steps > 0) received = extra ? received.subarray(received.length - extra.size) : Buffer.alloc(0);
+      }
+      if (received.length === 0 || r.status === 0x80090318) await more();
+      r = n.initializeSecurityContext(cred.handle, ctx, 'localhost', req, 0,
+        [{ type: SECBUFFER.TOKEN, buffer: received }, { type: SECBUFFER.EMPTY }], output, false);
+    }
+    if (r.output[0].size > 0) socket.write(r.output[0].buffer!.subarray(0, r.output[0].size));
+    serverSide = await accepted;
+  });
+
+  after(() => {
+    socket?.destroy();
+    serverSide?.destroy();
+    server?.close();
+    ctx?.delete();
+    cred?.dispose();
+  });
+
+  it('REMOTE_CERT_CONTEXT is the server certificate as DER (pbCertEncoded); LOCAL_CERT_CONTEXT has none', () => {
+    const r = QueryContextAttributes(ctx, SECPKG_ATTR.REMOTE_CERT_CONTEXT);
+    assert.equal(statusName(r.status), OK);
+    assert.ok(r.buffer!.pbCertEncoded!.equals(der), 'the DER bytes the server sent');
+    assert.equal(r.buffer!.dwCertEncodingType, 1, 'X509_ASN_ENCODING');
+    // Every query copies and frees its own CERT_CONTEXT: asking again gives the same bytes.
+    assert.ok(QueryContextAttributes(ctx, SECPKG_ATTR.REMOTE_CERT_CONTEXT).buffer!.pbCertEncoded!.equals(der));
+    const local = QueryContextAttributes(ctx, SECPKG_ATTR.LOCAL_CERT_CONTEXT);
+    if (wineVersion()) {
+      // Wine's schannel.c (schan_QueryContextAttributesW) has no LOCAL_CERT_CONTEXT case: its default
+      // answers SEC_E_UNSUPPORTED_FUNCTION.
+      assert.equal(statusName(local.status), UNSUPPORTED);
+    } else if (local.status === 0) {
+      // No client certificate was sent: a NULL CERT_CONTEXT.
+      assert.equal(local.buffer!.pbCertEncoded, null);
+    } else {
+      assert.ok(local.status >= 0x80000000, statusName(local.status));
+    }
+  });
+
+  it('ENDPOINT_BINDINGS is tls-server-end-point: the SHA-256 hash of the certificate (RFC 5929 section 4.1)', () => {
+    const endpoint = QueryContextAttributes(ctx, SECPKG_ATTR.ENDPOINT_BINDINGS);
+    const ecdsa = testCert.label.startsWith('ECDSA');
+    if (wineVersion() && ecdsa) {
+      // Wine (dlls/secur32/schannel.c, SECPKG_ATTR_ENDPOINT_BINDINGS) picks the hash from
+      // CryptFindOIDInfo(CRYPT_OID_INFO_OID_KEY, <signature algorithm OID>)->Algid; for
+      // ecdsa-with-SHA256 that is no hash algorithm, CryptHashCertificate fails and Wine returns its
+      // GetLastError(), ERROR_INVALID_PARAMETER (87), as the SECURITY_STATUS.
+      assert.equal(endpoint.status, 0x57);
+      return;
+    }
+    assert.equal(statusName(endpoint.status), OK);
+    assert.equal(endpoint.buffer!.Bindings.length, endpoint.buffer!.BindingsLength);
+    // SEC_CHANNEL_BINDINGS: eight ULONGs, then the application data at dwApplicationDataOffset.
+    assert.equal(endpoint.buffer!.BindingsLength, applicationData(endpoint.buffer!.Bindings).length + endpoint.buffer!.Bindings.readUInt32LE(28));
+    const hash = crypto.createHash('sha256').update(der).digest();
+    assert.deepEqual(applicationData(endpoint.buffer!.Bindings), Buffer.concat([Buffer.from('tls-server-end-point:'), hash]));
+  });
+
+  it('UNIQUE_BINDINGS is tls-unique: the first Finished message, the client\'s (RFC 5929 section 3.1)', () => {
+    const unique = QueryContextAttributes(ctx, SECPKG_ATTR.UNIQUE_BINDINGS);
+    assert.equal(statusName(unique.status), OK);
+    assert.equal(unique.buffer!.Bindings.length, unique.buffer!.BindingsLength);
+    // The server saw the client's Finished as its peer's.
+    assert.deepEqual(applicationData(unique.buffer!.Bindings), Buffer.concat([Buffer.from('tls-unique:'), serverSide.getPeerFinished()!]));
+  });
+
+  it('CONNECTION_INFO, CIPHER_INFO, STREAM_SIZES and APPLICATION_PROTOCOL describe the TLS 1.2 connection', () => {
+    const conn = QueryContextAttributes(ctx, SECPKG_ATTR.CONNECTION_INFO);
+    assert.equal(statusName(conn.status), OK);
+    assert.equal(conn.buffer!.dwProtocol, 0x800, 'SP_PROT_TLS1_2_CLIENT');
+    const suite = serverSide.getCipher();
+    assert.equal(conn.buffer!.dwCipherStrength, /AES256|AES_256|CHACHA20/.test(suite.name) ? 256 : 128, suite.name);
+    const cipher = QueryContextAttributes(ctx, SECPKG_ATTR.CIPHER_INFO);
+    assert.equal(statusName(cipher.status), OK);
+    assert.equal(cipher.buffer!.dwProtocol, 0x0303, 'TLS 1.2 on the wire');
+    const sizes = QueryContextAttributes(ctx, SECPKG_ATTR.STREAM_SIZES);
+    assert.equal(statusName(sizes.status), OK);
+    assert.equal(sizes.buffer!.cbHeader, 5, 'a TLS record header');
+    assert.equal(sizes.buffer!.cbMaximumMessage, 16384, 'the largest TLS record');
+    const proto = QueryContextAttributes(ctx, SECPKG_ATTR.APPLICATION_PROTOCOL);
+    assert.equal(statusName(proto.status), OK);
+    assert.equal(proto.buffer!.ProtoNegoStatus, 0, 'no ALPN asked: SecApplicationProtocolNegotiationStatus_None');
+  });
+
+  it('ISSUER_LIST_EX of a server that asked for no client certificate: no issuers', () => {
+    const r = QueryContextAttributes(ctx, SECPKG_ATTR.ISSUER_LIST_EX);
+    if (wineVersion()) {
+      // Wine's schannel.c has no ISSUER_LIST_EX case either: SEC_E_UNSUPPORTED_FUNCTION.
+      assert.equal(statusName(r.status), UNSUPPORTED);
+    } else if (r.status === 0) {
+      assert.deepEqual([r.buffer!.cIssuers, r.buffer!.aIssuers], [0, []]);
+    } else {
+      assert.ok(r.status >= 0x80000000, statusName(r.status));
+    }
   });
 });
