@@ -29,7 +29,15 @@ export {
   contextKeyInfo, contextAuthority, lifespanToDates, queryContextAttribute, queryContextAttributeAsync,
   queryCredentialsAttribute, queryCredentialsAttributeAsync,
 } from './attributes';
-export type * from './attributes';
+export type {
+  AttributeContext, ContextLifespan, CredentialsAttributeMap, SecPkgContextDceInfo, SecPkgContextAuthority,
+  SecPkgContextSessionKey, SecPkgContextPackageInfo, SecPkgContextFlags, SecPkgContextTargetInformation,
+  SecPkgContextAccessToken, SecPkgContextBindings, SecPkgContextClientSpecifiedTarget,
+  SecPkgContextLastClientTokenStatus, SecPkgContextApplicationProtocol, SecPkgContextIsLoopback,
+  SecPkgContextConnectionInfo, SecPkgContextCipherInfo, SecPkgContextCertContext, SecPkgContextIssuerListInfoEx,
+  SecPkgContextNames, SecPkgCredentialsNames, SecPkgCredSupportedAlgs, SecPkgCredCipherStrengths,
+  SecPkgCredSupportedProtocols,
+} from './attributes';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange } from './handshake';
 export { timeStampToDate, MAXTIMEQUADPART } from './time';
