@@ -9,6 +9,7 @@
         ["OS=='win'", {
           "sources": [
             "src-native/addon.cc",
+            "src-native/attributes.cc",
             "src-native/buffers.cc",
             "src-native/constants.cc",
             "src-native/contexts.cc",

@@ -320,6 +320,64 @@ export enum SECPKG_ATTR {
   APPLICATION_PROTOCOL = 35,
   NEGOTIATED_TLS_EXTENSIONS = 36,
   IS_LOOPBACK = 37,
+  // Schannel's attributes (schannel.h); QueryContextAttributes (Schannel):
+  // https://learn.microsoft.com/en-us/windows/win32/secauthn/querycontextattributes--schannel
+  ISSUER_LIST = 0x50,
+  REMOTE_CRED = 0x51,
+  LOCAL_CRED = 0x52,
+  REMOTE_CERT_CONTEXT = 0x53,
+  LOCAL_CERT_CONTEXT = 0x54,
+  ROOT_STORE = 0x55,
+  SUPPORTED_ALGS = 0x56,
+  CIPHER_STRENGTHS = 0x57,
+  SUPPORTED_PROTOCOLS = 0x58,
+  ISSUER_LIST_EX = 0x59,
+  CONNECTION_INFO = 0x5a,
+  EAP_KEY_BLOCK = 0x5b,
+  MAPPED_CRED_ATTR = 0x5c,
+  SESSION_INFO = 0x5d,
+  APP_DATA = 0x5e,
+  REMOTE_CERTIFICATES = 0x5f,
+  CLIENT_CERT_POLICY = 0x60,
+  CC_POLICY_RESULT = 0x61,
+  USE_NCRYPT = 0x62,
+  LOCAL_CERT_INFO = 0x63,
+  CIPHER_INFO = 0x64,
+  EAP_PRF_INFO = 0x65,
+  SUPPORTED_SIGNATURES = 0x66,
+  REMOTE_CERT_CHAIN = 0x67,
+  UI_INFO = 0x68,
+  EARLY_START = 0x69,
+  KEYING_MATERIAL_INFO = 0x6a,
+  KEYING_MATERIAL = 0x6b,
+  SRTP_PARAMETERS = 0x6c,
+  TOKEN_BINDING = 0x6d,
+  CONNECTION_INFO_EX = 0x6e,
+  KEYING_MATERIAL_TOKEN_BINDING = 0x6f,
+  KEYING_MATERIAL_INPROC = 0x70,
+}
+
+/**
+ * QueryCredentialsAttributes / SetCredentialsAttributes ulAttribute values, sspi.h SECPKG_CRED_ATTR_*.
+ * (Schannel credentials also take SECPKG_ATTR.SUPPORTED_ALGS, CIPHER_STRENGTHS and SUPPORTED_PROTOCOLS.)
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesw
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-setcredentialsattributesw
+ */
+export enum SECPKG_CRED_ATTR {
+  NAMES = 1,
+  SSI_PROVIDER = 2,
+  KDC_PROXY_SETTINGS = 3,
+  CERT = 4,
+  PAC_BYPASS = 5,
+}
+
+/**
+ * SecPkgCredentials_KdcProxySettingsW Version and Flags values, sspi.h KDC_PROXY_SETTINGS_*.
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/sspi/ns-sspi-secpkgcredentials_kdcproxysettingsw
+ */
+export enum KDC_PROXY_SETTINGS {
+  V1 = 1,
+  FLAGS_FORCEPROXY = 0x1,
 }
 
 /**

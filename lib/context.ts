@@ -2,7 +2,7 @@ import { ASC_REQ, ASC_RET, ISC_REQ, ISC_RET, SECBUFFER, SECPKG_ATTR, SECURITY_DR
 import { Credentials } from './credentials';
 import { disposeSymbol } from './disposable';
 import { check, isSuccess, RequirementError, SspiError, statusName } from './errors';
-import { native, SecPkgInfo } from './native';
+import { ContextAttributeMap, queryContextAttribute, SecPkgContextNegotiationInfo, SecPkgContextSizes, SupportedContextAttribute } from './attributes';
 import * as message from './message';
 import { flags, maskOf, optionalBoolean, optionalString, optionsObject, own } from './options';
 import { bufferType, bytesOf, SecBuffer } from './raw/buffers';
@@ -10,6 +10,7 @@ import {
   AcceptSecurityContext, AcceptSecurityContextAsync, CompleteAuthToken, CompleteAuthTokenAsync,
   InitializeSecurityContext, InitializeSecurityContextAsync, SecurityContextResult,
 } from './raw/contexts';
+import { QueryContextAttributes } from './raw/attributes';
 import { CtxtHandle, DeleteSecurityContext, newCtxtHandle } from './raw/handles';
 import { timeStampToDate } from './time';
 
@@ -68,66 +69,12 @@ export interface StepOptions {
   channelBindings?: Uint8Array | null;
 }
 
-/** SecPkgContext_Sizes (bytes). */
-export interface SecPkgContextSizes {
-  cbMaxToken: number;
-  cbMaxSignature: number;
-  cbBlockSize: number;
-  cbSecurityTrailer: number;
-}
-
-/** SecPkgContext_NegotiationInfoW: the package Negotiate chose, and the negotiation state. */
-export interface SecPkgContextNegotiationInfo {
-  PackageInfo: SecPkgInfo | null;
-  /** SECPKG_NEGOTIATION_* */
-  NegotiationState: number;
-}
-
-/** SecPkgContext_KeyInfoW. */
-export interface SecPkgContextKeyInfo {
-  sSignatureAlgorithmName: string | null;
-  sEncryptAlgorithmName: string | null;
-  KeySize: number;
-  SignatureAlgorithm: number;
-  EncryptAlgorithm: number;
-}
-
-/** SecPkgContext_Lifespan: TimeStamps (100-ns intervals since 1601-01-01). */
-export interface SecPkgContextLifespan {
-  tsStart: bigint;
-  tsExpiry: bigint;
-}
-
-/** SecPkgContext_NativeNamesW. */
-export interface SecPkgContextNativeNames {
-  sClientName: string | null;
-  sServerName: string | null;
-}
-
-/** SecPkgContext_StreamSizes (bytes). */
-export interface SecPkgContextStreamSizes {
-  cbHeader: number;
-  cbTrailer: number;
-  cbMaximumMessage: number;
-  cBuffers: number;
-  cbBlockSize: number;
-}
-
-/** The structure each SECPKG_ATTR_* query returns (only those this binding supports so far). */
-export interface ContextAttributeMap {
-  [SECPKG_ATTR.SIZES]: SecPkgContextSizes;
-  [SECPKG_ATTR.NAMES]: { sUserName: string | null };
-  [SECPKG_ATTR.LIFESPAN]: SecPkgContextLifespan;
-  [SECPKG_ATTR.STREAM_SIZES]: SecPkgContextStreamSizes;
-  [SECPKG_ATTR.KEY_INFO]: SecPkgContextKeyInfo;
-  [SECPKG_ATTR.AUTHORITY]: { sAuthorityName: string | null };
-  [SECPKG_ATTR.PACKAGE_INFO]: { PackageInfo: SecPkgInfo | null };
-  [SECPKG_ATTR.NEGOTIATION_INFO]: SecPkgContextNegotiationInfo;
-  [SECPKG_ATTR.NATIVE_NAMES]: SecPkgContextNativeNames;
-  [SECPKG_ATTR.FLAGS]: { Flags: number };
-}
-
-export type SupportedContextAttribute = keyof ContextAttributeMap;
+// The attribute structures live in attributes.ts (shared with the raw layer); re-exported here so
+// existing imports keep working.
+export type {
+  ContextAttributeMap, SupportedContextAttribute, SecPkgContextSizes, SecPkgContextNegotiationInfo,
+  SecPkgContextKeyInfo, SecPkgContextLifespan, SecPkgContextNativeNames, SecPkgContextStreamSizes,
+} from './attributes';
 
 /**
  * What a context must have achieved once complete (.NET NegotiateAuthentication's options). A
@@ -553,11 +500,11 @@ export abstract class SecurityContext {
 
   /** The package a completed context uses: Negotiate's choice, or the context's own package; undefined if SSPI cannot say. */
   private negotiatedPackage(): string | undefined {
-    const n = native().queryContextAttributes(this.handle, SECPKG_ATTR.NEGOTIATION_INFO);
-    const negotiated = (n.value as { PackageInfo?: SecPkgInfo | null } | undefined)?.PackageInfo?.Name;
+    const n = QueryContextAttributes(this.handle, SECPKG_ATTR.NEGOTIATION_INFO);
+    const negotiated = n.buffer?.PackageInfo?.Name;
     if (isSuccess(n.status) && negotiated) return negotiated;
-    const p = native().queryContextAttributes(this.handle, SECPKG_ATTR.PACKAGE_INFO);
-    const name = (p.value as { PackageInfo?: SecPkgInfo | null } | undefined)?.PackageInfo?.Name;
+    const p = QueryContextAttributes(this.handle, SECPKG_ATTR.PACKAGE_INFO);
+    const name = p.buffer?.PackageInfo?.Name;
     return isSuccess(p.status) && name ? name : undefined;
   }
 
@@ -627,20 +574,20 @@ export abstract class SecurityContext {
   }
 
   /**
-   * Queries one context attribute.
+   * Queries one context attribute, typed by the attribute ({@link ContextAttributeMap}).
    *
-   * Calls [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw);
-   * strings and structures the package allocates are copied and freed with FreeContextBuffer inside.
-   * @param attribute - a supported SECPKG_ATTR_* value; the result type follows it.
-   * @throws RangeError for an attribute this binding does not marshal yet.
+   * Calls [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw)
+   * (raw: QueryContextAttributes in lib/raw/attributes.ts); what the package allocates is copied and
+   * freed inside (FreeContextBuffer / CertFreeCertificateContext). TimeStamps come as bigints; byte
+   * fields as new Buffers the caller owns.
+   * @param attribute - a SECPKG_ATTR_* value of {@link ContextAttributeMap}; the result type follows it.
+   * @throws RangeError for an attribute this binding does not marshal; Error if the context is disposed.
    * @throws SspiError (`function: 'QueryContextAttributes'`): SEC_E_INVALID_HANDLE before the first
    *   step, SEC_E_UNSUPPORTED_FUNCTION when the package does not provide the attribute.
    */
   queryAttribute<A extends SupportedContextAttribute>(attribute: A): ContextAttributeMap[A] {
     if (this.disposedFlag) throw new Error('QueryContextAttributes: the context has been disposed');
-    const r = native().queryContextAttributes(this.handle, attribute);
-    check(r.status, 'QueryContextAttributes', { package: this.package, detail: `querying SECPKG_ATTR_${SECPKG_ATTR[attribute]}` });
-    return r.value as unknown as ContextAttributeMap[A];
+    return queryContextAttribute(this.handle, attribute, this.package);
   }
 
   /**

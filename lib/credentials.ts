@@ -1,4 +1,5 @@
-import { SECPKG_CRED } from './constants';
+import { CredentialsAttributeMap, queryCredentialsAttribute } from './attributes';
+import { SECPKG_CRED, SECPKG_CRED_ATTR } from './constants';
 import { disposeSymbol } from './disposable';
 import { check } from './errors';
 import { maxTokenSize } from './packages';
@@ -173,6 +174,28 @@ export class Credentials {
    */
   get maxTokenSize(): number {
     return maxTokenSize(this.package);
+  }
+
+  /**
+   * Queries one credentials attribute, typed by the attribute ({@link CredentialsAttributeMap}):
+   * SECPKG_CRED_ATTR.NAMES, and for Schannel SECPKG_ATTR.SUPPORTED_ALGS / CIPHER_STRENGTHS /
+   * SUPPORTED_PROTOCOLS. Calls [QueryCredentialsAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesw);
+   * what the package allocates is copied and freed inside.
+   * @throws RangeError for another attribute; Error if disposed.
+   * @throws SspiError (`function: 'QueryCredentialsAttributes'`): SEC_E_UNSUPPORTED_FUNCTION where the
+   *   package does not provide it, SEC_E_INVALID_HANDLE.
+   */
+  queryAttribute<A extends keyof CredentialsAttributeMap>(attribute: A): CredentialsAttributeMap[A] {
+    return queryCredentialsAttribute(this.handle, attribute, this.package);
+  }
+
+  /**
+   * SECPKG_CRED_ATTR_NAMES: the user the credentials belong to ('DOMAIN\\user' or a UPN, as the
+   * package reports it), via [QueryCredentialsAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycredentialsattributesw).
+   * @throws SspiError SEC_E_UNSUPPORTED_FUNCTION where the package cannot say. Error if disposed.
+   */
+  userName(): string {
+    return this.queryAttribute(SECPKG_CRED_ATTR.NAMES).sUserName ?? '';
   }
 
   /** True once {@link Credentials.dispose} was called. */

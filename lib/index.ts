@@ -34,6 +34,20 @@ export {
   tlsServerEndPointBindings, tlsUnique, tlsUniqueBindings, serverChannelBindings, SEC_CHANNEL_BINDINGS_HEADER_SIZE,
 } from './bindings';
 export type { SecChannelBindings, ChannelBindingAddresses, CertificateInput, TlsSide } from './bindings';
+export {
+  CONTEXT_ATTRIBUTES, contextLifespan, contextSessionKey, contextPackageInfo, contextFlags, contextNativeNames,
+  contextKeyInfo, contextAuthority, lifespanToDates, queryContextAttribute, queryContextAttributeAsync,
+  queryCredentialsAttribute, queryCredentialsAttributeAsync,
+} from './attributes';
+export type {
+  AttributeContext, ContextLifespan, CredentialsAttributeMap, SecPkgContextDceInfo, SecPkgContextAuthority,
+  SecPkgContextSessionKey, SecPkgContextPackageInfo, SecPkgContextFlags, SecPkgContextTargetInformation,
+  SecPkgContextAccessToken, SecPkgContextBindings, SecPkgContextClientSpecifiedTarget,
+  SecPkgContextLastClientTokenStatus, SecPkgContextApplicationProtocol, SecPkgContextIsLoopback,
+  SecPkgContextConnectionInfo, SecPkgContextCipherInfo, SecPkgContextCertContext, SecPkgContextIssuerListInfoEx,
+  SecPkgContextNames, SecPkgCredentialsNames, SecPkgCredSupportedAlgs, SecPkgCredCipherStrengths,
+  SecPkgCredSupportedProtocols,
+} from './attributes';
 export { handshake, runHandshake } from './handshake';
 export type { HandshakeResult, TokenExchange, RunHandshakeOptions, RunHandshakeResult } from './handshake';
 export {

@@ -47,7 +47,6 @@ export interface NativeBinding {
   CtxtHandle: new () => CtxtHandle;
   formatMessage(status: number): string;
   hostInfo(): { wine: string | null };
-  queryContextAttributes(context: CtxtHandle, ulAttribute: number): { status: number; value?: Record<string, unknown> };
   /**
    * SSPI handles the addon holds now, process-wide (every environment, and calls in flight or cut
    * off by a worker's end): credentials from AcquireCredentialsHandle not yet freed, contexts a first

@@ -2,6 +2,8 @@
 // lib/constants.ts agrees with sspi.h / winerror.h as this compiler sees them.
 #include "common.h"
 
+#include <schannel.h>  // SECPKG_ATTR_* of Schannel (QueryContextAttributes (Schannel))
+
 namespace sspi {
 
 void InitConstants(Napi::Env env, Napi::Object exports) {

@@ -1,5 +1,5 @@
 // InitializeSecurityContextW, AcceptSecurityContext, CompleteAuthToken, ApplyControlToken,
-// ExportSecurityContext, ImportSecurityContextW, QueryContextAttributesW.
+// ExportSecurityContext, ImportSecurityContextW (QueryContextAttributesW: attributes.cc).
 #include "common.h"
 
 namespace sspi {
@@ -289,117 +289,6 @@ Napi::Value Import(const Napi::CallbackInfo& info) {
   return Dispatch(info.Env(), new ImportCall(info), info[3].ToBoolean());
 }
 
-// ---- QueryContextAttributesW ----
-
-// Copies a package-allocated string and frees it.
-Napi::Value TakeString(Napi::Env env, wchar_t* s) {
-  if (s == nullptr) return env.Null();
-  Napi::String v = FromWide(env, s);
-  FreeContextBuffer(s);
-  return v;
-}
-
-// queryContextAttributes(context: CtxtHandle, ulAttribute: number) -> { status, value? }
-// value is the attribute's structure with SSPI's field names; strings and SecPkgInfo the package
-// allocated are copied and released with FreeContextBuffer here.
-Napi::Value QueryAttributes(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::shared_ptr<CtxtState> ctx = CtxtHandleWrap::From(info[0], "context");
-  uint32_t attribute = ToUint32(info[1], "ulAttribute");
-  CtxtHandleWrap::CheckUsable(env, *ctx, "QueryContextAttributes");
-
-  union {
-    SecPkgContext_Sizes sizes;
-    SecPkgContext_NamesW names;
-    SecPkgContext_Lifespan lifespan;
-    SecPkgContext_StreamSizes streamSizes;
-    SecPkgContext_KeyInfoW keyInfo;
-    SecPkgContext_AuthorityW authority;
-    SecPkgContext_PackageInfoW packageInfo;
-    SecPkgContext_NegotiationInfoW negotiationInfo;
-    SecPkgContext_NativeNamesW nativeNames;
-    SecPkgContext_Flags flags;
-  } buf;
-  ZeroMemory(&buf, sizeof(buf));
-
-  switch (attribute) {
-    case SECPKG_ATTR_SIZES:
-    case SECPKG_ATTR_NAMES:
-    case SECPKG_ATTR_LIFESPAN:
-    case SECPKG_ATTR_STREAM_SIZES:
-    case SECPKG_ATTR_KEY_INFO:
-    case SECPKG_ATTR_AUTHORITY:
-    case SECPKG_ATTR_PACKAGE_INFO:
-    case SECPKG_ATTR_NEGOTIATION_INFO:
-    case SECPKG_ATTR_NATIVE_NAMES:
-    case SECPKG_ATTR_FLAGS:
-      break;
-    default:
-      throw Napi::RangeError::New(env, "QueryContextAttributes: attribute " + std::to_string(attribute) +
-                                           " is not supported by this binding");
-  }
-
-  // A context no ISC/ASC call has created yet holds no handle at all: answer as SSPI documents for an
-  // invalid handle rather than hand SecInvalidateHandle's placeholder to the package.
-  SECURITY_STATUS status =
-      ctx->valid ? QueryContextAttributesW(&ctx->handle, attribute, &buf) : SEC_E_INVALID_HANDLE;
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("status", StatusValue(env, status));
-  if (status != SEC_E_OK) return result;
-
-  Napi::Object v = Napi::Object::New(env);
-  switch (attribute) {
-    case SECPKG_ATTR_SIZES:
-      v.Set("cbMaxToken", buf.sizes.cbMaxToken);
-      v.Set("cbMaxSignature", buf.sizes.cbMaxSignature);
-      v.Set("cbBlockSize", buf.sizes.cbBlockSize);
-      v.Set("cbSecurityTrailer", buf.sizes.cbSecurityTrailer);
-      break;
-    case SECPKG_ATTR_NAMES:
-      v.Set("sUserName", TakeString(env, buf.names.sUserName));
-      break;
-    case SECPKG_ATTR_LIFESPAN:
-      v.Set("tsStart", TimeStampValue(env, buf.lifespan.tsStart));
-      v.Set("tsExpiry", TimeStampValue(env, buf.lifespan.tsExpiry));
-      break;
-    case SECPKG_ATTR_STREAM_SIZES:
-      v.Set("cbHeader", buf.streamSizes.cbHeader);
-      v.Set("cbTrailer", buf.streamSizes.cbTrailer);
-      v.Set("cbMaximumMessage", buf.streamSizes.cbMaximumMessage);
-      v.Set("cBuffers", buf.streamSizes.cBuffers);
-      v.Set("cbBlockSize", buf.streamSizes.cbBlockSize);
-      break;
-    case SECPKG_ATTR_KEY_INFO:
-      v.Set("sSignatureAlgorithmName", TakeString(env, buf.keyInfo.sSignatureAlgorithmName));
-      v.Set("sEncryptAlgorithmName", TakeString(env, buf.keyInfo.sEncryptAlgorithmName));
-      v.Set("KeySize", buf.keyInfo.KeySize);
-      v.Set("SignatureAlgorithm", buf.keyInfo.SignatureAlgorithm);
-      v.Set("EncryptAlgorithm", buf.keyInfo.EncryptAlgorithm);
-      break;
-    case SECPKG_ATTR_AUTHORITY:
-      v.Set("sAuthorityName", TakeString(env, buf.authority.sAuthorityName));
-      break;
-    case SECPKG_ATTR_PACKAGE_INFO:
-      v.Set("PackageInfo", PackageInfoValue(env, buf.packageInfo.PackageInfo));
-      if (buf.packageInfo.PackageInfo) FreeContextBuffer(buf.packageInfo.PackageInfo);
-      break;
-    case SECPKG_ATTR_NEGOTIATION_INFO:
-      v.Set("PackageInfo", PackageInfoValue(env, buf.negotiationInfo.PackageInfo));
-      v.Set("NegotiationState", buf.negotiationInfo.NegotiationState);
-      if (buf.negotiationInfo.PackageInfo) FreeContextBuffer(buf.negotiationInfo.PackageInfo);
-      break;
-    case SECPKG_ATTR_NATIVE_NAMES:
-      v.Set("sClientName", TakeString(env, buf.nativeNames.sClientName));
-      v.Set("sServerName", TakeString(env, buf.nativeNames.sServerName));
-      break;
-    case SECPKG_ATTR_FLAGS:
-      v.Set("Flags", buf.flags.Flags);
-      break;
-  }
-  result.Set("value", v);
-  return result;
-}
-
 }  // namespace
 
 void InitContexts(Napi::Env env, Napi::Object exports) {
@@ -409,7 +298,6 @@ void InitContexts(Napi::Env env, Napi::Object exports) {
   exports.Set("applyControlToken", Napi::Function::New<ApplyControl>(env, "applyControlToken"));
   exports.Set("exportSecurityContext", Napi::Function::New<Export>(env, "exportSecurityContext"));
   exports.Set("importSecurityContext", Napi::Function::New<Import>(env, "importSecurityContext"));
-  exports.Set("queryContextAttributes", Napi::Function::New<QueryAttributes>(env, "queryContextAttributes"));
 }
 
 }  // namespace sspi

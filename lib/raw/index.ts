@@ -25,3 +25,4 @@ export * from './message';
 export { handleFigures } from './diagnostics';
 export type { HandleFigures } from './diagnostics';
 export * from '../constants';
+export * from './attributes';

@@ -237,7 +237,7 @@ describe('handles and misuse', () => {
     using client = new ClientContext(cred);
     assert.throws(() => client.sizes(), (e: unknown) => e instanceof SspiError && e.code === 'SEC_E_INVALID_HANDLE' && e.status === 0x80090301);
     client.stepSync();
-    assert.throws(() => client.queryAttribute(SECPKG_ATTR.SESSION_KEY as never), RangeError);
+    assert.throws(() => client.queryAttribute(SECPKG_ATTR.PROTO_INFO as never), RangeError);
   });
 
   it('a step after completion or on a disposed context is an Error, not a crash', () => {

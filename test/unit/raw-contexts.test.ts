@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 
 import * as raw from '../../lib/raw';
 import { ISC_REQ, SECBUFFER, SECPKG_ATTR, SECURITY_STATUS } from '../../lib/constants';
-import { native } from '../../lib/native';
 import { testBed } from '../support/env';
 import { wineVersion } from '../support/wine';
 
@@ -268,7 +267,7 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     using cred = await Credentials.acquire({ package: 'Kerberos' });
     using c = new ClientContext(cred, { targetName: bed.spn });
     await c.step();
-    const r = native().queryContextAttributes(c.handle, SECPKG_ATTR.NEGOTIATION_INFO);
+    const r = raw.QueryContextAttributes(c.handle, SECPKG_ATTR.NEGOTIATION_INFO);
     assert.equal(r.status, 0);
     // The raw call deletes the facade's context; the facade's own dispose() then finds nothing to do.
     assert.equal(raw.DeleteSecurityContext(c.handle), 0);
