@@ -12,11 +12,13 @@ export interface NtlmPair extends Disposable {
   server: ServerContext;
 }
 
-export async function ntlmPair(clientOptions: ClientContextOptions = {}, serverOptions: ServerContextOptions = {}): Promise<NtlmPair> {
+/** `pkg` 'Negotiate' makes the same pair through Negotiate (which chooses NTLM: no SPN is given). */
+export async function ntlmPair(clientOptions: ClientContextOptions = {}, serverOptions: ServerContextOptions = {},
+  pkg: 'NTLM' | 'Negotiate' = 'NTLM'): Promise<NtlmPair> {
   const bed = testBed();
   const user = bed.users[0];
-  const cc = await Credentials.acquire({ package: 'NTLM', identity: { user: user.name, domain: bed.domain, password: user.password } });
-  const sc = await Credentials.acquire({ package: 'NTLM', use: 'inbound' });
+  const cc = await Credentials.acquire({ package: pkg, identity: { user: user.name, domain: bed.domain, password: user.password } });
+  const sc = await Credentials.acquire({ package: pkg, use: 'inbound' });
   const client = new ClientContext(cc, clientOptions);
   const server = new ServerContext(sc, serverOptions);
   return {

@@ -19,8 +19,7 @@
 import { strict as assert } from 'node:assert';
 
 import { SECQOP } from '../../lib/constants';
-import { ClientContext, SecurityContext, ServerContext } from '../../lib/context';
-import { Credentials } from '../../lib/credentials';
+import { ClientContext, SecurityContext } from '../../lib/context';
 import { SspiError } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
 import {
@@ -28,6 +27,7 @@ import {
 } from '../../lib/index';
 import { testBed } from '../support/env';
 import { ContextPair, flipBit, kerberosPairs, MESSAGE_SIZES, pattern } from '../support/message';
+import { ntlmPair as makeNtlmPair } from '../support/ntlm-pair';
 import { wineVersion } from '../support/wine';
 
 /**
@@ -202,19 +202,9 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
 
   describe('NTLM under Wine (the round trips are in test/windows/message.test.ts)', () => {
     async function ntlmPair(pkg: 'NTLM' | 'Negotiate'): Promise<ContextPair> {
-      const user = bed.users[0];
-      const clientCred = await Credentials.acquire({ package: pkg, identity: { user: user.name, domain: bed.domain, password: user.password } });
-      const serverCred = await Credentials.acquire({ package: pkg, use: 'inbound' });
-      const client = new ClientContext(clientCred);
-      const server = new ServerContext(serverCred);
-      await handshake(client, server);
-      return {
-        client,
-        server,
-        [Symbol.dispose]() {
-          for (const d of [client, server, clientCred, serverCred]) d.dispose();
-        },
-      };
+      const p = await makeNtlmPair({}, {}, pkg);
+      await handshake(p.client, p.server);
+      return p;
     }
 
     function sides(p: ContextPair): [string, SecurityContext, SecurityContext][] {
