@@ -5,6 +5,7 @@ import { check, isSuccess, SspiError, statusName } from './errors';
 import { native, NativeContextResult, NativeCtxtHandle, SecBufferIn, SecBufferOut, SecBufferOutSpec, SecPkgInfo } from './native';
 import { flags, maskOf, optionalBoolean, optionalString, optionsObject, own } from './options';
 import { timeStampToDate } from './time';
+import { AccessToken, impersonateContext } from './token';
 
 /** What one handshake step produced. */
 export interface StepResult {
@@ -368,6 +369,24 @@ export abstract class SecurityContext {
 
   [disposeSymbol](): void {
     this.dispose();
+  }
+
+  /**
+   * The client's access token of an established server context (QuerySecurityContextToken); see
+   * {@link AccessToken}. The caller disposes it.
+   * @throws SspiError SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32), SEC_E_INVALID_HANDLE; Error once disposed.
+   */
+  accessToken(): AccessToken {
+    return AccessToken.ofContext(this.handle, this.package);
+  }
+
+  /**
+   * Runs `fn` synchronously as the client of this server context and reverts in every case
+   * (ImpersonateSecurityContext / RevertSecurityContext in one native call); see {@link impersonateContext}.
+   * @throws TypeError if fn returns a promise; SspiError SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
+   */
+  impersonate<T>(fn: () => T): T {
+    return impersonateContext(this.handle, fn, this.package);
   }
 }
 

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPackages(env, exports);
   InitCredentials(env, exports);
   InitContexts(env, exports);
+  InitTokens(env, exports);
   InitConstants(env, exports);
   InitQueue(env, exports);
   return exports;

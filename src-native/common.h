@@ -213,6 +213,7 @@ void InitHandles(Napi::Env env, Napi::Object exports);
 void InitPackages(Napi::Env env, Napi::Object exports);
 void InitCredentials(Napi::Env env, Napi::Object exports);
 void InitContexts(Napi::Env env, Napi::Object exports);
+void InitTokens(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 
 // ---- calls (queue.cc) ----
