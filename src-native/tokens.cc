@@ -119,7 +119,8 @@ class TokenWrap : public Napi::ObjectWrap<TokenWrap> {
 std::vector<BYTE> ParseSid(const Napi::Value& value, const char* what) {
   std::wstring text = ToWide(value, what);
   PSID sid = nullptr;
-  if (!ConvertStringSidToSidW(text.c_str(), &sid)) {
+  // (Wine's ConvertStringSidToSidW accepts an empty string.)
+  if (text.empty() || !ConvertStringSidToSidW(text.c_str(), &sid)) {
     throw Napi::TypeError::New(value.Env(), std::string(what) + " must be a SID string such as 'S-1-5-32-545'");
   }
   std::vector<BYTE> out(static_cast<BYTE*>(sid), static_cast<BYTE*>(sid) + GetLengthSid(sid));

@@ -194,7 +194,7 @@ export function HRESULT_FROM_WIN32(error: number): number {
 
 /** The Win32 error code inside a `status` of facility 7 (0x8007xxxx), else undefined (a SECURITY_STATUS). */
 export function win32ErrorOf(status: number): number | undefined {
-  return ((status >>> 0) & 0xffff0000) === 0x80070000 ? status & 0xffff : undefined;
+  return ((status & 0xffff0000) >>> 0) === 0x80070000 ? status & 0xffff : undefined;
 }
 
 /** Result of a call that yields a token. */
@@ -231,7 +231,7 @@ function later<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The addon's token functions (src-native/tokens.cc). */
+/** The addon's token functions (src-native/tokens.cc), typed. @internal */
 export function tokensNative(): TokensNative {
   return native() as unknown as TokensNative;
 }
