@@ -19,7 +19,7 @@ const PREBUILD_OF_NODE_ARCH: Record<string, string> = { x64: 'win32-x64', x86: '
  * The suites the Windows jobs run: those that need no domain, the current-user loopback, and the
  * anonymous NTLM logon over HTTP (which only Microsoft's NTLM accepts, so only there tests the refusal).
  */
-const WINDOWS_SUITES = ['unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'windows/loopback', 'windows/anonymous', 'unit/ntlm'];
+const WINDOWS_SUITES = ['unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'windows/loopback', 'windows/anonymous', 'unit/ntlm', 'windows/token'];
 
 interface Step {
   name?: string;
