@@ -171,6 +171,16 @@ class NewTokenCall : public SspiCall {
   Token token_;
 };
 
+// Ends a call that marked the context busy, running a delete() that came meanwhile (as contexts.cc's
+// ContextCall::Finish does for ISC/ASC).
+void EndBusy(CtxtState& s) {
+  s.busy = false;
+  if (!s.deleteRequested) return;
+  s.deleteRequested = false;
+  if (s.valid) s.DeleteNow();
+  s.deleted = true;
+}
+
 // QuerySecurityContextToken(phContext) -> { status, token? }. The context is marked busy while the call
 // runs (so it is neither deleted nor used by another call meanwhile).
 class QueryTokenCall : public NewTokenCall {
@@ -187,13 +197,7 @@ class QueryTokenCall : public NewTokenCall {
     Took(h);
   }
   void Finish() override {
-    if (!ctx_) return;
-    ctx_->busy = false;
-    if (ctx_->deleteRequested) {
-      ctx_->deleteRequested = false;
-      if (ctx_->valid) ctx_->DeleteNow();
-      ctx_->deleted = true;
-    }
+    if (ctx_) EndBusy(*ctx_);
     ctx_.reset();
   }
 
@@ -453,6 +457,8 @@ Napi::Value OpenThread(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------- impersonation (synchronous only)
+//
+// The raw calls return the bare status (they have no out parameters, like CompleteAuthToken).
 
 Napi::Object StatusObject(Napi::Env env, uint32_t status) {
   Napi::Object result = Napi::Object::New(env);
@@ -468,20 +474,20 @@ std::shared_ptr<CtxtState> UsableContext(const Napi::CallbackInfo& info, const c
 
 Napi::Value Impersonate(const Napi::CallbackInfo& info) {
   auto ctx = UsableContext(info, "ImpersonateSecurityContext");
-  return StatusObject(info.Env(), ctx->valid ? ImpersonateSecurityContext(&ctx->handle) : SEC_E_INVALID_HANDLE);
+  return StatusValue(info.Env(), ctx->valid ? ImpersonateSecurityContext(&ctx->handle) : SEC_E_INVALID_HANDLE);
 }
 
 Napi::Value Revert(const Napi::CallbackInfo& info) {
   auto ctx = UsableContext(info, "RevertSecurityContext");
-  return StatusObject(info.Env(), ctx->valid ? RevertSecurityContext(&ctx->handle) : SEC_E_INVALID_HANDLE);
+  return StatusValue(info.Env(), ctx->valid ? RevertSecurityContext(&ctx->handle) : SEC_E_INVALID_HANDLE);
 }
 
 Napi::Value ImpersonateUser(const Napi::CallbackInfo& info) {
   Token token = TokenWrap::From(info[0], "hToken");
-  return StatusObject(info.Env(), LastStatus(ImpersonateLoggedOnUser(token->handle)));
+  return StatusValue(info.Env(), LastStatus(ImpersonateLoggedOnUser(token->handle)));
 }
 
-Napi::Value RevertSelf(const Napi::CallbackInfo& info) { return StatusObject(info.Env(), LastStatus(RevertToSelf())); }
+Napi::Value RevertSelf(const Napi::CallbackInfo& info) { return StatusValue(info.Env(), LastStatus(RevertToSelf())); }
 
 // Scoped impersonation of the calling thread: the depth of scopes running on this OS thread (each
 // environment has its own thread), so a scope inside a scope is refused.
@@ -547,14 +553,7 @@ Napi::Value ImpersonateContextScoped(const Napi::CallbackInfo& info) {
   ctx->busy = true;
   struct Release {
     CtxtState* s;
-    ~Release() {
-      s->busy = false;
-      if (s->deleteRequested) {
-        s->deleteRequested = false;
-        if (s->valid) s->DeleteNow();
-        s->deleted = true;
-      }
-    }
+    ~Release() { EndBusy(*s); }
   } release{ctx.get()};
   return CallScoped(env, info[1], RevertContext, ctx.get(), "RevertSecurityContext");
 }

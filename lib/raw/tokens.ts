@@ -212,10 +212,10 @@ interface TokensNative {
   getTokenInformation(token: TokenHandle, cls: number, async: boolean): TokenInformationResult<TOKEN_INFORMATION_CLASS> | Promise<TokenInformationResult<TOKEN_INFORMATION_CLASS>>;
   checkTokenMembership(token: TokenHandle | null, sid: string, async: boolean): CheckTokenMembershipResult | Promise<CheckTokenMembershipResult>;
   lookupAccountSid(systemName: string | null, sid: string, async: boolean): LookupAccountSidResult | Promise<LookupAccountSidResult>;
-  impersonateSecurityContext(ctx: NativeCtxtHandle): { status: number };
-  revertSecurityContext(ctx: NativeCtxtHandle): { status: number };
-  impersonateLoggedOnUser(token: TokenHandle): { status: number };
-  revertToSelf(): { status: number };
+  impersonateSecurityContext(ctx: NativeCtxtHandle): number;
+  revertSecurityContext(ctx: NativeCtxtHandle): number;
+  impersonateLoggedOnUser(token: TokenHandle): number;
+  revertToSelf(): number;
   impersonateSecurityContextScoped(ctx: NativeCtxtHandle, fn: () => unknown): { status: number; value?: unknown };
   impersonateLoggedOnUserScoped(token: TokenHandle, fn: () => unknown): { status: number; value?: unknown };
   tokenHandleCount(): number;
@@ -283,11 +283,11 @@ export function QuerySecurityContextTokenAsync(phContext: NativeCtxtHandle): Pro
  * There is deliberately no Async form: a queue thread would impersonate, return and either stay the
  * client for whatever call it runs next (dangerous) or revert at once (useless).
  *
- * @returns `{ status }`: SEC_E_OK; SEC_E_INVALID_HANDLE for a context not yet created;
+ * @returns the SECURITY_STATUS (no out parameters): SEC_E_OK; SEC_E_INVALID_HANDLE for a context not yet created;
  *   SEC_E_NO_IMPERSONATION; SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
  * @throws TypeError if phContext is not a CtxtHandle; Error if it is deleted or busy.
  */
-export function ImpersonateSecurityContext(phContext: NativeCtxtHandle): { status: number } {
+export function ImpersonateSecurityContext(phContext: NativeCtxtHandle): number {
   return tokensNative().impersonateSecurityContext(phContext);
 }
 
@@ -295,11 +295,11 @@ export function ImpersonateSecurityContext(phContext: NativeCtxtHandle): { statu
  * [RevertSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-revertsecuritycontext):
  * ends the calling thread's impersonation by {@link ImpersonateSecurityContext}. Synchronous only, for
  * the same reason (it acts on the calling OS thread).
- * @returns `{ status }`: SEC_E_OK; SEC_E_INVALID_HANDLE; SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
+ * @returns the SECURITY_STATUS: SEC_E_OK; SEC_E_INVALID_HANDLE; SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
  * @throws TypeError if phContext is not a CtxtHandle; Error if it is deleted or busy (inside the
  *   facade's impersonate(fn) the context is busy: the scope reverts itself).
  */
-export function RevertSecurityContext(phContext: NativeCtxtHandle): { status: number } {
+export function RevertSecurityContext(phContext: NativeCtxtHandle): number {
   return tokensNative().revertSecurityContext(phContext);
 }
 
@@ -454,19 +454,19 @@ export function LookupAccountSidAsync(lpSystemName: string | null, Sid: string):
  * the calling (JavaScript) thread takes the token's identity until {@link RevertToSelf}. Same DANGER
  * and the same reason for having no Async form as {@link ImpersonateSecurityContext}; prefer the
  * facade's `AccessToken.impersonate(fn)`.
- * @returns `{ status }`: 0 or HRESULT_FROM_WIN32(GetLastError()).
+ * @returns 0 or HRESULT_FROM_WIN32(GetLastError()).
  * @throws TypeError if hToken is not a TokenHandle; Error if it is closed.
  */
-export function ImpersonateLoggedOnUser(hToken: TokenHandle): { status: number } {
+export function ImpersonateLoggedOnUser(hToken: TokenHandle): number {
   return tokensNative().impersonateLoggedOnUser(hToken);
 }
 
 /**
  * [RevertToSelf](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-reverttoself):
  * ends any impersonation of the calling thread. Synchronous only.
- * @returns `{ status }`: 0 or HRESULT_FROM_WIN32(GetLastError()).
+ * @returns 0 or HRESULT_FROM_WIN32(GetLastError()).
  */
-export function RevertToSelf(): { status: number } {
+export function RevertToSelf(): number {
   return tokensNative().revertToSelf();
 }
 

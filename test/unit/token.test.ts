@@ -211,15 +211,15 @@ describe('guestOrAnonymous(user, groups)', () => {
 
 describe('IntegratedAuthenticator: the client token\'s SID check', () => {
   const bed = testBed();
-  let running: AuthServer | undefined;
+  let servers: AuthServer[] = [];
   let cred: Credentials;
   before(async () => {
     cred = await Credentials.acquire({ package: 'Negotiate' });
   });
   after(() => cred?.dispose());
   afterEach(async () => {
-    await running?.close();
-    running = undefined;
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
   });
 
   interface FakeToken { sid: string; groups?: TokenGroup[]; disposed?: number }
@@ -246,20 +246,21 @@ describe('IntegratedAuthenticator: the client token\'s SID check', () => {
         }
       }(c, o),
     });
-    running = await listenAuth(auth, async (req, res) => {
+    const running = await listenAuth(auth, async (req, res) => {
       const id = await auth.authenticate(req, res);
       if (id) {
         identity = id;
         res.end('ok');
       }
     });
+    servers.push(running);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     using client = new ClientContext(cred, { targetName: bed.spn });
     let reply: Reply | undefined;
     try {
       // A refused logon ends in a 401 without a token, which runHandshake reports as an Error.
       await runHandshake(client, async (t) => {
-        reply = await getReply(running!.port, agent, `Negotiate ${t.toString('base64')}`);
+        reply = await getReply(running.port, agent, `Negotiate ${t.toString('base64')}`);
         const header = reply.wwwAuthenticate.find((h) => h.startsWith('Negotiate '));
         return reply.status === 200 && header ? Buffer.from(header.slice(10), 'base64') : undefined;
       }).catch((e: unknown) => {

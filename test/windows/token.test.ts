@@ -113,13 +113,13 @@ describe('client tokens and impersonation over NTLM loopback as a created local 
 
   it('raw ImpersonateSecurityContext / RevertSecurityContext act on the calling thread', async () => {
     using p = await established(1);
-    assert.deepEqual(raw.ImpersonateSecurityContext(p.server.handle), { status: 0 });
+    assert.equal(raw.ImpersonateSecurityContext(p.server.handle), 0);
     let sid: string | undefined;
     try {
       using t = AccessToken.ofThread();
       sid = t?.user().sid;
     } finally {
-      assert.deepEqual(raw.RevertSecurityContext(p.server.handle), { status: 0 });
+      assert.equal(raw.RevertSecurityContext(p.server.handle), 0);
     }
     assert.equal(sid, users[1].sid);
     assert.equal(AccessToken.ofThread(), null);
