@@ -13,6 +13,7 @@ import {
 import { QueryContextAttributes } from './raw/attributes';
 import { CtxtHandle, DeleteSecurityContext, newCtxtHandle } from './raw/handles';
 import { timeStampToDate } from './time';
+import { AccessToken, impersonateContext } from './token';
 
 /** What one handshake step produced. */
 export interface StepResult {
@@ -653,6 +654,24 @@ export abstract class SecurityContext {
   /** VerifySignature: {@link message.verifyIntegrityCheck} on this context; throws SspiError SEC_E_MESSAGE_ALTERED. */
   verifyIntegrityCheck(data: Uint8Array, signature: Uint8Array): true {
     return message.verifyIntegrityCheck(this, data, signature);
+  }
+
+  /**
+   * The client's access token of an established server context (QuerySecurityContextToken); see
+   * {@link AccessToken}. The caller disposes it.
+   * @throws SspiError SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32), SEC_E_INVALID_HANDLE; Error once disposed.
+   */
+  accessToken(): AccessToken {
+    return AccessToken.ofContext(this.handle, this.package);
+  }
+
+  /**
+   * Runs `fn` synchronously as the client of this server context and reverts in every case
+   * (ImpersonateSecurityContext / RevertSecurityContext in one native call); see {@link impersonateContext}.
+   * @throws TypeError if fn returns a promise; SspiError SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
+   */
+  impersonate<T>(fn: () => T): T {
+    return impersonateContext(this.handle, fn, this.package);
   }
 }
 

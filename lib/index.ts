@@ -67,3 +67,5 @@ export type {
 } from './http/server';
 export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';
+export { AccessToken, guestOrAnonymous, WELL_KNOWN_SID, DOMAIN_USER_RID_GUEST, DOMAIN_GROUP_RID_GUESTS } from './token';
+export type { TokenGroup, AccountName, ImpersonationLevel } from './token';

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCredentials(env, exports);
   InitContexts(env, exports);
   InitAttributes(env, exports);
+  InitTokens(env, exports);
   InitConstants(env, exports);
   InitMessage(env, exports);
   InitQueue(env, exports);

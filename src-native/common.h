@@ -248,6 +248,7 @@ void InitPackages(Napi::Env env, Napi::Object exports);
 void InitCredentials(Napi::Env env, Napi::Object exports);
 void InitContexts(Napi::Env env, Napi::Object exports);
 void InitAttributes(Napi::Env env, Napi::Object exports);
+void InitTokens(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 void InitMessage(Napi::Env env, Napi::Object exports);
 

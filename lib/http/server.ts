@@ -13,11 +13,12 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 import { serverChannelBindings } from '../bindings';
-import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION } from '../constants';
+import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
 import { ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
 import { SspiError } from '../errors';
 import { flags, maskOf, own as ownProperty } from '../options';
+import { AccessToken, guestOrAnonymous, WELL_KNOWN_SID } from '../token';
 import { fitsScheme, inspectToken } from './framing';
 
 /** HTTP authentication schemes offered: RFC 4559's Negotiate and Microsoft's NTLM. */
@@ -138,7 +139,8 @@ export interface AuthEvent {
   remoteAddress?: string;
   /**
    * For 'rejected' and 'unavailable': the SEC_E_* name or a short reason ('malformed token',
-   * 'ASC_RET_NULL_SESSION', 'HTTP_1_1_REQUIRED', 'pending handshakes', 'ERR_SSPI_QUEUE_FULL', ...).
+   * 'ASC_RET_NULL_SESSION', 'ANONYMOUS LOGON', 'Guest account',
+   * 'Guests group', 'HTTP_1_1_REQUIRED', 'pending handshakes', 'ERR_SSPI_QUEUE_FULL', ...).
    */
   reason?: string;
   /** For 'authenticated'. */
@@ -160,6 +162,13 @@ export interface AuthenticatedIdentity {
    */
   user: string | null;
   userNotReported?: { code: string; status: number };
+  /**
+   * The client's user SID ('S-1-5-21-...-1104') from its access token (QuerySecurityContextToken +
+   * GetTokenInformation(TokenUser); no domain controller is asked), or null when the token cannot be
+   * read; `sidNotReported` then says why (Wine's secur32 answers SEC_E_UNSUPPORTED_FUNCTION).
+   */
+  sid: string | null;
+  sidNotReported?: { code: string; status: number };
   /** ASC_RET_* bits of the established context. */
   contextAttr: number;
   /** True for an anonymous logon (ASC_RET_NULL_SESSION); only ever true with `allowAnonymous`. */
@@ -588,15 +597,50 @@ export class IntegratedAuthenticator {
    * The policy applied to an established context before its identity is given out: the reason to
    * refuse it (answered with 401), or undefined to accept.
    *
-   * Today: ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`. This is also where
-   * the Guest account (RID 501) and the anonymous SIDs (S-1-5-7 ANONYMOUS LOGON, and a token whose
-   * user is Guest) are to be refused once the binding reads the client's token
-   * (QuerySecurityContextToken + GetTokenInformation(TokenUser)); the identity will then carry the
-   * SID this check needs.
+   * - ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`;
+   * - then the client's token (see {@link IntegratedAuthenticator.tokenRefusalOf}): ANONYMOUS LOGON
+   *   (S-1-5-7) unless `allowAnonymous`, the Guest account (RID 501), the Guests groups (S-1-5-32-546,
+   *   Domain Guests RID 514): never allowed.
    */
   private refusalOf(identity: AuthenticatedIdentity): string | undefined {
     if (identity.anonymous && !this.allowAnonymous) return 'ASC_RET_NULL_SESSION';
-    return undefined;
+    return this.tokenRefusalOf(identity);
+  }
+
+  /**
+   * Reads the client's token (QuerySecurityContextToken, GetTokenInformation TokenUser/TokenGroups;
+   * no domain controller round trip), puts its user SID on the identity and returns the reason to
+   * refuse a guest or anonymous logon ({@link guestOrAnonymous}), or undefined.
+   *
+   * A token that cannot be read:
+   * - SEC_E_UNSUPPORTED_FUNCTION (the package cannot give tokens: Wine's secur32, for every package):
+   *   no SID check is possible, the logon is accepted as the handshake decided, `sidNotReported`
+   *   says why. Refusing here would refuse every legitimate logon there.
+   * - any other failure: refused (fail closed; 'QuerySecurityContextToken: SEC_E_...'), unless the
+   *   context is an anonymous logon already allowed by `allowAnonymous`, which has nothing left to check.
+   *   Microsoft's secur32 gives every established NTLM, Kerberos and Negotiate server context a token.
+   */
+  private tokenRefusalOf(identity: AuthenticatedIdentity): string | undefined {
+    let token: AccessToken;
+    try {
+      token = identity.context.accessToken();
+    } catch (e) {
+      if (!(e instanceof SspiError)) throw e;
+      identity.sidNotReported = { code: e.code, status: e.status };
+      if (e.status === SECURITY_STATUS.SEC_E_UNSUPPORTED_FUNCTION || identity.anonymous) return undefined;
+      return `QuerySecurityContextToken: ${e.code}`;
+    }
+    try {
+      const sid = token.user().sid;
+      identity.sid = sid;
+      if (sid === WELL_KNOWN_SID.ANONYMOUS_LOGON) identity.anonymous = true;
+      return guestOrAnonymous(sid, token.groups(), { allowAnonymous: this.allowAnonymous });
+    } catch (e) {
+      if (!(e instanceof SspiError)) throw e;
+      return `GetTokenInformation: ${e.code}`;
+    } finally {
+      token.dispose();
+    }
   }
 
   private refuseHttp2(req: Http2ServerRequest, res: Http2ServerResponse): void {
@@ -628,7 +672,7 @@ export class IntegratedAuthenticator {
       }
     }
     const anonymous = ((result.contextAttr >>> 0) & ASC_RET.NULL_SESSION) !== 0;
-    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, anonymous, context };
+    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, anonymous, sid: null, context };
     try {
       identity.user = context.userName();
     } catch (e) {

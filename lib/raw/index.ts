@@ -26,3 +26,4 @@ export { handleFigures } from './diagnostics';
 export type { HandleFigures } from './diagnostics';
 export * from '../constants';
 export * from './attributes';
+export * from './tokens';
