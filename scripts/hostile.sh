@@ -3,7 +3,7 @@
 # `npm test` makes it (scripts/testbed.sh), then
 #   1. HTTP isolation and the soak inside Windows node.exe (test/hostile/wine);
 #   2. the seeded token fuzz driven from Linux Node in child node.exe processes (test/hostile/fuzz.test.ts).
-# Size: SSPI_HOSTILE=full (100,000 cases per fuzz target, 100,000 soak handshakes; hours, mostly in the
+# Size: SSPI_HOSTILE=full (100,000 fuzz cases per package, 100,000 soak handshakes; hours, mostly in the
 # NTLM targets: each NTLM context starts a Samba ntlm_auth process under Wine), SSPI_HOSTILE_CASES=N or
 # 'asc-NTLM=5000,...' for other sizes; CI size otherwise. Other knobs (seed, parallel children, a private
 # Wine prefix) are described in test/hostile/fuzz.test.ts. The fuzz's report (JSON) is written under
