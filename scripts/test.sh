@@ -57,6 +57,9 @@ node -e '
     try { const s = JSON.parse(fs.readFileSync(f, "utf8")); passed += s.passes; failed += s.failures; skipped += s.pending; }
     catch { console.log(`suite summary ${f} missing: the suite crashed`); failed += 1; }
   }
-  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  // Skipped tests (each with its reason in the test) on a line of their own: the last line stays exactly
+  // "N passed, N failed".
+  if (skipped) console.log(`${skipped} skipped (see the suites above for why)`);
+  console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 ' "${summaries[@]}"
