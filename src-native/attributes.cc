@@ -403,7 +403,7 @@ void ReleaseContext(std::shared_ptr<CtxtState>& ctx) {
 
 void ReleaseCredential(std::shared_ptr<CredState>& cred) {
   if (!cred) return;
-  if (--cred->uses == 0 && cred->freeRequested && cred->valid) cred->FreeNow();
+  cred->EndUse();
   cred.reset();
 }
 
@@ -415,8 +415,7 @@ class ContextAttributeCall : public SspiCall {
 
  protected:
   void TakeContext(Napi::Env env, std::shared_ptr<CtxtState> ctx, const char* fn) {
-    CtxtHandleWrap::CheckUsable(env, *ctx, fn);
-    ctx->busy = true;
+    CtxtHandleWrap::BeginCall(env, *ctx, fn);
     ctx_ = std::move(ctx);
   }
   std::shared_ptr<CtxtState> ctx_;

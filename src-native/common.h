@@ -121,6 +121,9 @@ struct CredState {
   bool freeRequested = false;  // free() came while asynchronous calls used it
   int uses = 0;                // asynchronous calls in flight using it
   SECURITY_STATUS FreeNow();
+  // The end of a call that counted itself in `uses` (JavaScript thread): a free() requested meanwhile
+  // runs when the last such call ends.
+  void EndUse();
   ~CredState();
 };
 
@@ -170,6 +173,8 @@ class CtxtHandleWrap : public Napi::ObjectWrap<CtxtHandleWrap> {
   static std::shared_ptr<CtxtState> From(const Napi::Value& value, const char* what);
   // Throws unless the context can take a new call now.
   static void CheckUsable(Napi::Env env, const CtxtState& state, const char* fn);
+  // CheckUsable, then marks the context busy for the call `fn`; CtxtState::EndCall() ends it.
+  static void BeginCall(Napi::Env env, CtxtState& state, const char* fn);
 
   explicit CtxtHandleWrap(const Napi::CallbackInfo& info);
 

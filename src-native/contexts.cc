@@ -34,7 +34,7 @@ class ContextCall : public SspiCall {
       ctx_.reset();
     }
     if (cred_) {
-      if (--cred_->uses == 0 && cred_->freeRequested && cred_->valid) cred_->FreeNow();
+      cred_->EndUse();
       cred_.reset();
     }
   }
@@ -46,12 +46,11 @@ class ContextCall : public SspiCall {
     std::shared_ptr<CredState> c;
     if (credRequired || !(cred.IsNull() || cred.IsUndefined())) c = CredHandleWrap::From(cred, "phCredential");
     std::shared_ptr<CtxtState> x = CtxtHandleWrap::From(ctx, "phContext");
-    CtxtHandleWrap::CheckUsable(env, *x, fn);
+    CtxtHandleWrap::BeginCall(env, *x, fn);
     if (c) {
       c->uses++;
       cred_ = std::move(c);
     }
-    x->busy = true;
     first_ = !x->valid;
     ctx_ = std::move(x);
     SecInvalidateHandle(&newHandle_);

@@ -107,6 +107,10 @@ SECURITY_STATUS CredState::FreeNow() {
   return status;
 }
 
+void CredState::EndUse() {
+  if (--uses == 0 && freeRequested && valid) FreeNow();
+}
+
 CredState::~CredState() {
   if (valid) FreeNow();
 }
@@ -225,6 +229,11 @@ void CtxtHandleWrap::CheckUsable(Napi::Env env, const CtxtState& s, const char* 
   if (s.busy) {
     throw Napi::Error::New(env, std::string(fn) + ": the CtxtHandle is in use by a pending asynchronous call; SSPI contexts take one call at a time");
   }
+}
+
+void CtxtHandleWrap::BeginCall(Napi::Env env, CtxtState& s, const char* fn) {
+  CheckUsable(env, s, fn);
+  s.busy = true;
 }
 
 // delete() -> status of DeleteSecurityContext; SEC_E_OK (0) if there was nothing to delete (never

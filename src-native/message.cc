@@ -33,8 +33,7 @@ class MessageCall : public SspiCall {
     if (!message_.present()) throw Napi::TypeError::New(env, "pMessage must be an array of SecBuffers");
     seqNo_ = ToUint32(info[m + 1], "MessageSeqNo");
     std::shared_ptr<CtxtState> ctx = CtxtHandleWrap::From(info[0], "phContext");
-    CtxtHandleWrap::CheckUsable(env, *ctx, Name());
-    ctx->busy = true;
+    CtxtHandleWrap::BeginCall(env, *ctx, Name());
     ctx_ = std::move(ctx);
   }
 

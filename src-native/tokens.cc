@@ -177,8 +177,7 @@ class QueryTokenCall : public NewTokenCall {
  public:
   explicit QueryTokenCall(const Napi::CallbackInfo& info) : NewTokenCall("token") {
     ctx_ = CtxtHandleWrap::From(info[0], "phContext");
-    CtxtHandleWrap::CheckUsable(info.Env(), *ctx_, "QuerySecurityContextToken");
-    ctx_->busy = true;
+    CtxtHandleWrap::BeginCall(info.Env(), *ctx_, "QuerySecurityContextToken");
   }
   void Execute() override {
     HANDLE h = nullptr;
