@@ -141,11 +141,7 @@ class Fields {
 };
 
 // Frees a package-allocated buffer (FreeContextBuffer) if there is one.
-void Free(void* p) {
-  if (p == nullptr) return;
-  FreeContextBuffer(p);
-  CountContextBufferFreed();
-}
+void Free(void* p) { FreePackageBuffer(p); }
 
 // A package-allocated string: copied, then freed.
 void TakeString(Fields* f, const char* name, wchar_t* s) {

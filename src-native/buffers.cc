@@ -107,9 +107,7 @@ void BufferDesc::FreePackageMemory() {
     SecBuffer& buf = buffers_[i];
     size_t offset = 0;
     if (buf.pvBuffer != nullptr && supplied_[i] == nullptr && OwnerOf(buf.pvBuffer, &offset) < 0) {
-      FreeContextBuffer(buf.pvBuffer);
-      CountContextBufferFreed();
-      buf.pvBuffer = nullptr;
+      FreePackageBuffer(buf.pvBuffer);
     }
   }
 }

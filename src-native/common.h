@@ -110,9 +110,16 @@ Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p);
 // tests prove handles are not leaked.
 enum class HandleKind { kCredentials, kContext };
 void CountHandle(HandleKind kind, int delta);
-// Counts each FreeContextBuffer the addon makes on memory a package allocated for a caller (output
-// buffers under *_ALLOCATE_MEMORY, strings and structures of queries): handleFigures().contextBuffersFreed.
-void CountContextBufferFreed();
+// Releases memory a package allocated for the caller (output buffers under *_ALLOCATE_MEMORY, strings
+// and structures of queries, package lists, packed contexts) with FreeContextBuffer, and counts it for
+// handleFigures().contextBuffersFreed; sets `p` to NULL. Nothing for NULL. Any thread.
+void FreePackageBufferNow(void* p);
+template <typename T>
+void FreePackageBuffer(T*& p) {
+  if (p == nullptr) return;
+  FreePackageBufferNow(const_cast<void*>(static_cast<const void*>(p)));
+  p = nullptr;
+}
 
 // One CredHandle.
 struct CredState {

@@ -209,9 +209,7 @@ class ExportCall : public ContextCall {
   void Release() {
     if (packed_.pvBuffer == nullptr) return;
     SecureZeroMemory(packed_.pvBuffer, packed_.cbBuffer);
-    FreeContextBuffer(packed_.pvBuffer);
-    CountContextBufferFreed();
-    packed_.pvBuffer = nullptr;
+    FreePackageBuffer(packed_.pvBuffer);
   }
 
   uint32_t flags_ = 0;

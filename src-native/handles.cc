@@ -87,7 +87,10 @@ void CountHandle(HandleKind kind, int delta) {
   (kind == HandleKind::kCredentials ? gCredHandles : gCtxtHandles) += delta;
 }
 
-void CountContextBufferFreed() { gContextBuffersFreed++; }
+void FreePackageBufferNow(void* p) {
+  FreeContextBuffer(p);
+  gContextBuffersFreed++;
+}
 
 // handleFigures() -> { credentials, contexts, contextBuffersFreed }: SSPI handles the addon holds now,
 // process-wide, and how many package-allocated buffers it has released with FreeContextBuffer so far.

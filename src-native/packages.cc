@@ -25,12 +25,7 @@ class EnumerateCall : public SspiCall {
   }
 
  private:
-  void Release() {
-    if (list_ == nullptr) return;
-    FreeContextBuffer(list_);
-    CountContextBufferFreed();
-    list_ = nullptr;
-  }
+  void Release() { FreePackageBuffer(list_); }
   unsigned long count_ = 0;
   PSecPkgInfoW list_ = nullptr;
   SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
@@ -51,12 +46,7 @@ class QueryInfoCall : public SspiCall {
   }
 
  private:
-  void Release() {
-    if (info_ == nullptr) return;
-    FreeContextBuffer(info_);
-    CountContextBufferFreed();
-    info_ = nullptr;
-  }
+  void Release() { FreePackageBuffer(info_); }
   std::wstring name_;
   PSecPkgInfoW info_ = nullptr;
   SECURITY_STATUS status_ = SEC_E_INTERNAL_ERROR;
