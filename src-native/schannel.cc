@@ -652,16 +652,19 @@ void* CredSspAuthData::Build() {
 
 void InitSchannel(Napi::Env env, Napi::Object exports) {
   AddonData* data = env.GetInstanceData<AddonData>();
+  // Compile-time callbacks (no callback data to keep alive): an earlier form passed each member a
+  // temporary object that owned its callback data, and once that object was collected the members read
+  // freed memory.
   using PD = Napi::PropertyDescriptor;
   Napi::Function store = DefineWrap<CertStoreWrap>(env, {
-      PD::Function(env, Napi::Object::New(env), "close", StoreClose),
-      PD::Accessor(env, Napi::Object::New(env), "valid", StoreValid),
+      PD::Value("close", Napi::Function::New<StoreClose>(env, "close"), napi_default),
+      PD::Accessor<StoreValid>("valid"),
   });
   Napi::Function cert = DefineWrap<CertContextWrap>(env, {
-      PD::Function(env, Napi::Object::New(env), "free", CertFree),
-      PD::Accessor(env, Napi::Object::New(env), "valid", CertValid),
-      PD::Accessor(env, Napi::Object::New(env), "pbCertEncoded", CertEncoded),
-      PD::Accessor(env, Napi::Object::New(env), "dwCertEncodingType", CertEncodingType),
+      PD::Value("free", Napi::Function::New<CertFree>(env, "free"), napi_default),
+      PD::Accessor<CertValid>("valid"),
+      PD::Accessor<CertEncoded>("pbCertEncoded"),
+      PD::Accessor<CertEncodingType>("dwCertEncodingType"),
   });
   data->certStoreCtor = Napi::Persistent(store);
   data->certContextCtor = Napi::Persistent(cert);
