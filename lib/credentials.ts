@@ -190,7 +190,21 @@ function optionalUint32(options: Record<string, unknown>, name: string, what: st
   return v;
 }
 
-/** SchannelOptions -> SCH_CREDENTIALS (default) or SCHANNEL_CRED. */
+/**
+ * The pAuthData {@link Credentials.acquire} sends to Schannel for these options: an
+ * [SCH_CREDENTIALS](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials)
+ * (default; `protocols` become TLS_PARAMETERS.grbitDisabledProtocols, the complement of what is allowed
+ * among SSL 2.0 to TLS 1.3 on the side(s) of `use`), or an
+ * [SCHANNEL_CRED](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred)
+ * (`protocols` as grbitEnabledProtocols). For raw AcquireCredentialsHandle callers who want the facade's
+ * option names. The certificate's context is referenced, not copied: keep the Certificate until the call.
+ * @throws TypeError / RangeError for options of the wrong shape; Error for a disposed certificate.
+ */
+export function schannelAuthData(options: SchannelOptions, use: CredentialUse = 'outbound'): SCH_CREDENTIALS | SCHANNEL_CRED {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new TypeError('options must be an object of Schannel options');
+  return schannelCred(options as Record<string, unknown>, choice(use, USE, 'use'), 'options');
+}
+
 function schannelCred(options: Record<string, unknown>, use: CredentialUse, what: string): SCH_CREDENTIALS | SCHANNEL_CRED {
   const certificate = own(options, 'certificate');
   if (certificate !== undefined && !(certificate instanceof Certificate)) throw new TypeError(`${what}.certificate must be a Certificate`);
