@@ -86,17 +86,19 @@ class Owned {
 class CertStoreWrap : public Napi::ObjectWrap<CertStoreWrap> {
  public:
   static constexpr const char* kName = "HCERTSTORE";
+  static constexpr void (*kRelease)(HCERTSTORE) = &CloseStore;
   static const napi_type_tag* tag() { return &kStoreTag; }
   explicit CertStoreWrap(const Napi::CallbackInfo& info);
-  Owned<HCERTSTORE, &CloseStore> owned;
+  Owned<HCERTSTORE, kRelease> owned;
 };
 
 class CertContextWrap : public Napi::ObjectWrap<CertContextWrap> {
  public:
   static constexpr const char* kName = "PCCERT_CONTEXT";
+  static constexpr void (*kRelease)(PCCERT_CONTEXT) = &FreeCertificate;
   static const napi_type_tag* tag() { return &kCertTag; }
   explicit CertContextWrap(const Napi::CallbackInfo& info);
-  Owned<PCCERT_CONTEXT, &FreeCertificate> owned;
+  Owned<PCCERT_CONTEXT, kRelease> owned;
 };
 
 template <typename Wrap>
@@ -140,28 +142,27 @@ PCCERT_CONTEXT CertOf(const Napi::Value& value, const std::string& what) {
   return h;
 }
 
-// New JavaScript objects owning a reference the caller already counted. If making the object throws,
-// the reference is released here.
-Napi::Object NewStore(Napi::Env env, HCERTSTORE h) {
+// A new JavaScript object of class Wrap owning a reference the caller already counted. If making the
+// object throws, the reference is released here.
+template <typename Wrap, typename H>
+Napi::Object NewOwned(Napi::Env env, H h, Napi::FunctionReference AddonData::*ctor) {
   try {
-    Napi::Object o = env.GetInstanceData<AddonData>()->certStoreCtor.New({Napi::External<int>::New(env, &kConstructToken)});
-    Unwrapped<CertStoreWrap>(o, "store")->owned.Set(h);
+    Napi::Object o = (env.GetInstanceData<AddonData>()->*ctor).New({Napi::External<int>::New(env, &kConstructToken)});
+    Unwrapped<Wrap>(o, Wrap::kName)->owned.Set(h);
     return o;
   } catch (...) {
-    CloseStore(h);
+    Owned<H, Wrap::kRelease> release;
+    release.Set(h);
     throw;
   }
 }
 
+Napi::Object NewStore(Napi::Env env, HCERTSTORE h) {
+  return NewOwned<CertStoreWrap>(env, h, &AddonData::certStoreCtor);
+}
+
 Napi::Object NewCert(Napi::Env env, PCCERT_CONTEXT h) {
-  try {
-    Napi::Object o = env.GetInstanceData<AddonData>()->certContextCtor.New({Napi::External<int>::New(env, &kConstructToken)});
-    Unwrapped<CertContextWrap>(o, "certificate")->owned.Set(h);
-    return o;
-  } catch (...) {
-    FreeCertificate(h);
-    throw;
-  }
+  return NewOwned<CertContextWrap>(env, h, &AddonData::certContextCtor);
 }
 
 // Prototype members. Each checks its receiver's type tag (JavaScript can call a prototype member
