@@ -273,9 +273,9 @@ function parseOptions(value: unknown): ParsedOptions {
   const principal = optionalString(options, 'principal', 'options.principal', true) ?? null;
   const kind = pkg.toLowerCase();
   let authData: AuthData | null;
-  if (kind === 'schannel' || kind === 'microsoft unified security protocol provider') {
+  if (kind === 'schannel' || kind === 'microsoft unified security protocol provider' || kind === 'default tls ssp') {
     authData = schannelCred(options, use, 'options');
-  } else if (kind === 'credssp') {
+  } else if (kind === 'credssp' || kind === 'tsssp') {
     const inner = own(options, 'schannel');
     if (inner !== undefined && (typeof inner !== 'object' || inner === null || Array.isArray(inner))) {
       throw new TypeError('options.schannel must be an object of Schannel options');
