@@ -61,7 +61,7 @@ export interface TLS_PARAMETERS {
  */
 export interface SCH_CREDENTIALS {
   dwVersion: 5;
-  /** SCH_CRED_FORMAT (CERT_CONTEXT by default). */
+  /** SCH_CRED_FORMAT.CERT_CONTEXT (0), the only format marshalled: paCred holds certificate contexts. */
   dwCredFormat?: number;
   /** The certificates (with private keys) to authenticate with: a server's, or a client's. */
   paCred?: PCCERT_CONTEXT[];
