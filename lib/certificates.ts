@@ -13,7 +13,7 @@ import { disposeSymbol } from './disposable';
 import { check, SspiError } from './errors';
 import { optionalString, optionsObject, own } from './options';
 import {
-  CertCloseStore, CertContextResult, CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFindCertificateInStore, CertFreeCertificateContext,
+  CertCloseStore, CertContextResult, CertCreateCertificateContext, CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFindCertificateInStore, CertFreeCertificateContext,
   CertGetCertificateContextProperty, CertOpenStore, CertStoreResult, HCERTSTORE, isCertContext, PCCERT_CONTEXT,
   PFXImportCertStore, PFXImportCertStoreAsync,
 } from './raw/schannel';
@@ -183,6 +183,17 @@ export class Certificate {
     } finally {
       CertCloseStore(store);
     }
+  }
+
+  /**
+   * A certificate from its DER bytes, without a private key (a peer's certificate, or one to trust), via
+   * [CertCreateCertificateContext](https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certcreatecertificatecontext).
+   * @returns the certificate; the caller disposes it.
+   * @throws TypeError when `der` is not a Buffer / Uint8Array.
+   * @throws SspiError (`function: 'CertCreateCertificateContext'`) for bytes that are not a certificate.
+   */
+  static fromDer(der: Uint8Array): Certificate {
+    return Certificate.found(CertCreateCertificateContext(ENCODING, der), 'CertCreateCertificateContext');
   }
 
   /**

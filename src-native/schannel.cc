@@ -375,6 +375,17 @@ Napi::Value EnumCertificates(const Napi::CallbackInfo& info) {
   return CertResult(info.Env(), CertEnumCertificatesInStore(store, prev));
 }
 
+// certCreateCertificateContext(dwCertEncodingType, pbCertEncoded: Uint8Array) -> { status, certificate? }
+// A context of its own (in no store, without a private key) from the encoded bytes, which crypt32 copies.
+Napi::Value CreateCertificate(const Napi::CallbackInfo& info) {
+  DWORD encoding = ToUint32(info[0], "dwCertEncodingType");
+  if (!IsUint8Array(info[1])) throw Napi::TypeError::New(info.Env(), "pbCertEncoded must be a Buffer or Uint8Array");
+  Napi::Uint8Array der = info[1].As<Napi::Uint8Array>();
+  if (der.ByteLength() > 0xFFFFFFFFu) throw Napi::RangeError::New(info.Env(), "pbCertEncoded is too long");
+  SetLastError(0);
+  return CertResult(info.Env(), CertCreateCertificateContext(encoding, der.Data(), static_cast<DWORD>(der.ByteLength())));
+}
+
 // certDuplicateCertificateContext(pCertContext) -> a new PCCERT_CONTEXT object (its own reference).
 Napi::Value DuplicateCertificate(const Napi::CallbackInfo& info) {
   PCCERT_CONTEXT c = CertDuplicateCertificateContext(CertOf(info[0], "pCertContext"));
@@ -684,6 +695,7 @@ void InitSchannel(Napi::Env env, Napi::Object exports) {
   exports.Set("certOpenStore", Napi::Function::New<OpenStore>(env, "certOpenStore"));
   exports.Set("certFindCertificateInStore", Napi::Function::New<FindCertificate>(env, "certFindCertificateInStore"));
   exports.Set("certEnumCertificatesInStore", Napi::Function::New<EnumCertificates>(env, "certEnumCertificatesInStore"));
+  exports.Set("certCreateCertificateContext", Napi::Function::New<CreateCertificate>(env, "certCreateCertificateContext"));
   exports.Set("certDuplicateCertificateContext", Napi::Function::New<DuplicateCertificate>(env, "certDuplicateCertificateContext"));
   exports.Set("certAddCertificateContextToStore", Napi::Function::New<AddCertificate>(env, "certAddCertificateContextToStore"));
   exports.Set("certDeleteCertificateFromStore", Napi::Function::New<DeleteCertificate>(env, "certDeleteCertificateFromStore"));
