@@ -21,9 +21,11 @@ import {
 /** Options of {@link Certificate.fromPfx}. */
 export interface PfxOptions {
   /**
-   * dwFlags of PFXImportCertStore (PKCS12.* and CRYPT.* bits). Default 0: the private key is persisted in
-   * the current user's key store (Microsoft's Schannel server credentials need a persisted key;
-   * PKCS12.NO_PERSIST_KEY keeps it in memory only, which they cannot use).
+   * dwFlags of PFXImportCertStore (PKCS12.* and CRYPT.* bits). Default 0: the private key is imported into
+   * the current user's key store, where it stays after dispose() (crypt32 does not remove it);
+   * PKCS12.NO_PERSIST_KEY keeps it in memory only (Wine 10's Schannel accepts such a certificate for
+   * inbound credentials; whether a given Windows version's Schannel, which runs in LSASS, can use an
+   * in-memory key is for the caller to check).
    */
   flags?: number;
   /** Which certificate of the PFX (SHA-1 thumbprint, hex); default: the first one with a private key. */

@@ -89,7 +89,7 @@ function n(): SchannelNative {
  *   the call. A JavaScript string cannot be wiped: V8 owns it and may have copied it; pass a Buffer to
  *   keep the only copies under your control.
  * @param dwFlags - CRYPT_EXPORTABLE, CRYPT_USER_KEYSET, CRYPT_MACHINE_KEYSET, PKCS12_NO_PERSIST_KEY, ... (0: the
- *   key is persisted in the current user's key store, where Windows leaves it).
+ *   key is persisted in the current user's key store, where it stays: closing the store does not delete it).
  * @returns `{ status, store? }`: ERROR_INVALID_PASSWORD as 0x80070056 for a wrong password (what Microsoft's
  *   crypt32 reports); other HRESULTs for bytes that are not a PFX (CRYPT_E_BAD_ENCODE, CRYPT_E_ASN1_*, ...).
  *   The store belongs to the caller ({@link CertCloseStore}).
