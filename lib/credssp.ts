@@ -360,6 +360,8 @@ export class CredSspServer extends ServerContext {
    * Runs the whole server side from the client's first token with {@link runHandshake} in stream mode.
    * @param initialToken - the client's first token (its TLS ClientHello).
    * @param exchange - sends a token to the client and resolves with its reply.
+   * @param options - per-step buffers ({@link RunHandshakeOptions.stepOptions}); `stream` is always true.
+   * @returns the completing step (after the client's credentials arrived), with any unconsumed `extra` bytes.
    * @rejects as {@link CredSspServer.step} and {@link runHandshake} do.
    */
   authenticate(initialToken: Uint8Array, exchange: TokenExchange, options: Omit<RunHandshakeOptions, 'stream'> = {}): Promise<RunHandshakeResult> {
