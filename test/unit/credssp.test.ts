@@ -18,7 +18,8 @@
 import { strict as assert } from 'node:assert';
 import { inspect } from 'node:util';
 
-import { ISC_REQ, SECBUFFER, SECPKG_CRED, SECURITY_STATUS } from '../../lib/constants';
+import { Certificate } from '../../lib/certificates';
+import { CREDSSP_SUBMIT_TYPE, ISC_REQ, SCH_CRED, SECBUFFER, SECPKG_CRED, SECURITY_STATUS } from '../../lib/constants';
 import { Credentials } from '../../lib/credentials';
 import {
   CREDSSP_DOCUMENTED_ISC_REQ, CREDSSP_PACKAGE, CredSspClient, credSspContextReq, CredSspServer, credSspStepOptions,
@@ -28,6 +29,7 @@ import { SspiError } from '../../lib/errors';
 import { enumerateSecurityPackages, querySecurityPackageInfo } from '../../lib/packages';
 import { AcquireCredentialsHandle, AcquireCredentialsHandleAsync } from '../../lib/raw/credentials';
 import { FreeCredentialsHandle } from '../../lib/raw/handles';
+import { makeCertificate, makePfx } from '../support/certificates';
 import { wineVersion } from '../support/wine';
 
 const SECRET = 'Cr3dSSP-secret-never-in-errors-9Z';
@@ -86,14 +88,28 @@ describe('CredSSP: the package', () => {
     }
   });
 
-  it('AcquireCredentialsHandle(CredSSP) with a user and password: SEC_E_SECPKG_NOT_FOUND under Wine, the password in no part of the error', async function () {
-    if (wine === null) this.skip(); // Windows: the handshake with credentials is test/windows/credssp.test.ts
-    const identity = { user: 'alice', domain: 'SSPI', password: SECRET };
-    await assert.rejects(Credentials.acquire({ package: CREDSSP_PACKAGE, identity }), (e: unknown) => {
+  it('AcquireCredentialsHandle(CredSSP) with a CREDSSP_CRED (Schannel credentials, a user and password): SEC_E_SECPKG_NOT_FOUND under Wine, the password in no part of the error', async function () {
+    // Windows: CredSSP credentials and the handshake are test/windows/credssp.test.ts (the Windows workflow).
+    if (wine === null) this.skip();
+    const identity = { User: 'alice', Domain: 'SSPI', Password: SECRET };
+    for (const pSchannelCred of [null, { dwVersion: 4 as const, dwFlags: SCH_CRED.MANUAL_CRED_VALIDATION }, { dwVersion: 5 as const }]) {
+      const r = await AcquireCredentialsHandleAsync(null, CREDSSP_PACKAGE, SECPKG_CRED.OUTBOUND, null,
+        { Type: CREDSSP_SUBMIT_TYPE.CredsspSubmitBufferBoth, pSchannelCred, pSpnegoCred: identity });
+      assert.equal(r.status, SECURITY_STATUS.SEC_E_SECPKG_NOT_FOUND, `0x${r.status.toString(16)}`);
+      assert.equal(r.credential, undefined);
+    }
+    // The facade's CREDSSP_CRED (lib/credentials.ts): the client's and a server's with a certificate.
+    const user = { user: 'alice', domain: 'SSPI', password: SECRET };
+    await assert.rejects(Credentials.acquire({ package: 'CredSSP', identity: user }), notFound('AcquireCredentialsHandle'));
+    await assert.rejects(Credentials.acquire({ package: 'CredSSP', identity: user, schannel: { schannelCredVersion: 'SCHANNEL_CRED', manualValidation: true } }),
+      notFound('AcquireCredentialsHandle'));
+    using certificate = await Certificate.fromPfx(makePfx(makeCertificate('rsa-sha256'), SECRET), SECRET);
+    await assert.rejects(Credentials.acquire({ package: 'CredSSP', use: 'inbound', schannel: { certificate } }), (e: unknown) => {
       notFound('AcquireCredentialsHandle')(e);
-      assert.equal((e as SspiError).package, CREDSSP_PACKAGE);
+      assert.equal((e as SspiError).package, 'CredSSP');
       return true;
     });
+    assert.ok(!certificate.disposed, 'the failed acquisition left the caller\'s certificate alone');
   });
 });
 
