@@ -69,8 +69,12 @@ describe('CredSSP on Microsoft secur32: client and server in one process, a loca
     assert.match(thumbprint, /^[0-9A-Fa-f]{40}$/, 'the workflow puts the server certificate\'s SHA-1 thumbprint in SSPI_CREDSSP_THUMBPRINT');
   });
 
-  /** Server credentials (the certificate from the store) and client credentials (the user), then both contexts. */
-  async function pair(password = user.password): Promise<{ client: CredSspClient; server: CredSspServer } & Disposable> {
+  /**
+   * Server credentials (the certificate from the store) and client credentials (the user), then both
+   * contexts; `allocateMemory`: ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY, as Microsoft's own CredSSP
+   * code asks, instead of the facade's default output buffers of cbMaxToken bytes (one test each way).
+   */
+  async function pair(password = user.password, allocateMemory = false): Promise<{ client: CredSspClient; server: CredSspServer } & Disposable> {
     const certificate = Certificate.fromStore({ location: 'CurrentUser', storeName: 'MY', thumbprint });
     const owned: Disposable[] = [certificate];
     const dispose = (): void => {
@@ -90,9 +94,9 @@ describe('CredSSP on Microsoft secur32: client and server in one process, a loca
         schannel: { schannelCredVersion: 'SCHANNEL_CRED', manualValidation: true },
       });
       owned.push(clientCred);
-      const client = new CredSspClient(clientCred, { targetName: TARGET });
+      const client = new CredSspClient(clientCred, { targetName: TARGET, allocateMemory });
       owned.push(client);
-      const server = new CredSspServer(serverCred);
+      const server = new CredSspServer(serverCred, { allocateMemory });
       owned.push(server);
       return { client, server, [Symbol.dispose]: dispose };
     } catch (e) {
@@ -150,8 +154,8 @@ describe('CredSSP on Microsoft secur32: client and server in one process, a loca
     assert.ok(client.contextAttr & ISC_RET.DELEGATE, `ISC_RET_DELEGATE missing from 0x${client.contextAttr.toString(16)}`);
   });
 
-  it('authenticate(): the client side over a transport (runHandshake in stream mode) against the server', async () => {
-    using p = await pair();
+  it('authenticate(): the client side over a transport (runHandshake in stream mode) against the server, package-allocated tokens', async () => {
+    using p = await pair(user.password, true);
     const { client, server } = p;
     let accepted = 0;
     const result = await client.authenticate(async (token, final) => {
