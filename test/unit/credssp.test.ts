@@ -21,11 +21,12 @@ import { inspect } from 'node:util';
 import { Certificate } from '../../lib/certificates';
 import { CREDSSP_SUBMIT_TYPE, ISC_REQ, SCH_CRED, SECBUFFER, SECPKG_CRED, SECURITY_STATUS } from '../../lib/constants';
 import { Credentials } from '../../lib/credentials';
+import { SecurityContext, StepOptions, StepResult } from '../../lib/context';
 import {
   CREDSSP_DOCUMENTED_ISC_REQ, CREDSSP_PACKAGE, CredSspClient, credSspContextReq, CredSspServer, credSspStepOptions,
-  DEFAULT_CREDSSP_ISC_REQ, isCredSspPackage,
+  DEFAULT_CREDSSP_ASC_REQ, DEFAULT_CREDSSP_ISC_REQ, isCredSspPackage,
 } from '../../lib/credssp';
-import { SspiError } from '../../lib/errors';
+import { SspiError, statusName } from '../../lib/errors';
 import { enumerateSecurityPackages, querySecurityPackageInfo } from '../../lib/packages';
 import { AcquireCredentialsHandle, AcquireCredentialsHandleAsync } from '../../lib/raw/credentials';
 import { FreeCredentialsHandle } from '../../lib/raw/handles';
@@ -155,5 +156,125 @@ describe('CredSSP: the facade before any SSPI call', () => {
     assert.throws(() => new CredSspServer(ntlm), /acquired for the CredSSP package .* not NTLM/);
     assert.throws(() => new CredSspClient({ package: 'CredSSP' } as unknown as Credentials), /must be a Credentials object/);
     assert.throws(() => new CredSspServer(null as unknown as Credentials), TypeError);
+  });
+});
+
+/*
+ * SEC_I_INCOMPLETE_CREDENTIALS cannot be produced here: Wine has no CredSSP, and Wine 10's Schannel
+ * server never asks for a client certificate (measured: with ASC_REQ_MUTUAL_AUTH, its handshake with a
+ * certificate-less client completes, SEC_E_OK on both sides). So these tests replace the one SSPI step
+ * underneath (SecurityContext.prototype.step, restored after each test) with a script of results, and
+ * check what CredSspClient does with them: what the page prescribes ("calling InitializeSecurityContext
+ * (CredSSP) again, specifying the new credential in the phCredential parameter").
+ */
+describe('CredSspClient on SEC_I_INCOMPLETE_CREDENTIALS (the SSPI step scripted: Wine cannot return it)', () => {
+  const INCOMPLETE = SECURITY_STATUS.SEC_I_INCOMPLETE_CREDENTIALS;
+  const CONTINUE = SECURITY_STATUS.SEC_I_CONTINUE_NEEDED;
+  const realStep = SecurityContext.prototype.step;
+  const realStepSync = SecurityContext.prototype.stepSync;
+  let backing: Credentials;
+  let calls: { token: Uint8Array | undefined; options: StepOptions | undefined; credentials: Credentials }[];
+
+  /** Credentials that say 'CredSSP', over a real handle of another package (nothing is sent through it). */
+  function credSspLike(): Credentials {
+    const fake = Object.create(Credentials.prototype) as Credentials;
+    Object.defineProperties(fake, { handle: { value: backing.handle }, package: { value: 'CredSSP' }, use: { value: 'outbound' } });
+    return fake;
+  }
+
+  /** The step answers with these statuses in turn. */
+  function script(...statuses: number[]): void {
+    const answer = (context: SecurityContext, token: Uint8Array | undefined, options: StepOptions | undefined): StepResult => {
+      calls.push({ token, options, credentials: context.credentials });
+      const status = statuses.shift();
+      assert.ok(status !== undefined, 'more steps than scripted');
+      return { status, code: statusName(status), token: Buffer.from('client token'), complete: false, contextAttr: 0, expiryTimeStamp: 0n,
+        input: [], output: [], extraBytes: undefined, missingBytes: undefined, alert: undefined };
+    };
+    SecurityContext.prototype.step = async function (this: SecurityContext, token?: Uint8Array, options?: StepOptions) {
+      return answer(this, token, options);
+    };
+    SecurityContext.prototype.stepSync = function (this: SecurityContext, token?: Uint8Array, options?: StepOptions) {
+      return answer(this, token, options);
+    };
+  }
+
+  beforeEach(() => {
+    backing = Credentials.acquireSync({ package: 'NTLM', use: 'inbound' });
+    calls = [];
+  });
+  afterEach(() => {
+    SecurityContext.prototype.step = realStep;
+    SecurityContext.prototype.stepSync = realStepSync;
+    backing.dispose();
+  });
+
+  it('calls onIncompleteCredentials, then steps again with the same server token on the credentials it returned', async () => {
+    const first = credSspLike();
+    const second = credSspLike();
+    const seen: [CredSspClient, StepResult][] = [];
+    const client = new CredSspClient(first, { onIncompleteCredentials: async (c, r) => { seen.push([c, r]); return second; } });
+    script(INCOMPLETE, CONTINUE);
+    const token = Buffer.from('server hello');
+    const r = await client.step(token);
+    assert.equal(r.status, CONTINUE);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0][0], client);
+    assert.equal(seen[0][1].status, INCOMPLETE);
+    assert.deepEqual(calls.map((c) => [c.token, c.credentials]), [[token, first], [token, second]]);
+    for (const c of calls) assert.deepEqual(c.options?.inputBuffers, [{ BufferType: SECBUFFER.EMPTY }]);
+    assert.equal(client.credentials, second, 'the context continues on the new phCredential');
+  });
+
+  it('without a handler: an SspiError with the status, code and function, and no second call', async () => {
+    const client = new CredSspClient(credSspLike());
+    script(INCOMPLETE);
+    await assert.rejects(client.step(Buffer.from('server hello')), (e: unknown) => {
+      assert.ok(e instanceof SspiError);
+      assert.equal(e.status, 0x00090320);
+      assert.equal(e.code, 'SEC_I_INCOMPLETE_CREDENTIALS');
+      assert.equal(e.function, 'InitializeSecurityContext');
+      assert.equal(e.package, 'CredSSP');
+      return true;
+    });
+    assert.equal(calls.length, 1);
+  });
+
+  it('gives up after 3 new credentials the server does not take; refuses a handler result that is not CredSSP credentials', async () => {
+    const client = new CredSspClient(credSspLike(), { onIncompleteCredentials: () => credSspLike() });
+    script(INCOMPLETE, INCOMPLETE, INCOMPLETE, INCOMPLETE);
+    await assert.rejects(client.step(Buffer.from('x')), (e: unknown) => e instanceof SspiError && e.status === INCOMPLETE && /3 times/.test(e.message));
+    assert.equal(calls.length, 4);
+
+    const wrong = new CredSspClient(credSspLike(), { onIncompleteCredentials: () => backing });
+    script(INCOMPLETE);
+    await assert.rejects(wrong.step(Buffer.from('x')), /must be acquired for the CredSSP package .* not NTLM/);
+  });
+
+  it('stepSync: the same retry with a synchronous handler; a promise from the handler is a TypeError', () => {
+    const next = credSspLike();
+    const client = new CredSspClient(credSspLike(), { onIncompleteCredentials: () => next });
+    script(INCOMPLETE, CONTINUE);
+    assert.equal(client.stepSync(Buffer.from('x')).status, CONTINUE);
+    assert.equal(client.credentials, next);
+
+    const asyncHandler = new CredSspClient(credSspLike(), { onIncompleteCredentials: async () => next });
+    script(INCOMPLETE);
+    assert.throws(() => asyncHandler.stepSync(Buffer.from('x')), /returned a promise to stepSync/);
+  });
+
+  it('options CredSSP takes none of: channelBindings, packageParameters that are not bytes, a handler that is not a function', () => {
+    const cred = credSspLike();
+    assert.throws(() => new CredSspClient(cred, { channelBindings: Buffer.alloc(1) } as never), /takes no SEC_CHANNEL_BINDINGS/);
+    assert.throws(() => new CredSspServer(cred, { channelBindings: Buffer.alloc(1) } as never), /takes no SEC_CHANNEL_BINDINGS/);
+    assert.throws(() => new CredSspClient(cred, { packageParameters: 'abc' as never }), /packageParameters must be a Buffer/);
+    assert.throws(() => new CredSspClient(cred, { onIncompleteCredentials: 42 as never }), /must be a function/);
+    assert.throws(() => new CredSspClient(cred, { contextReq: ISC_REQ.USE_SUPPLIED_CREDS }), /SECBUFFER_PKG_PARAMS/);
+    assert.throws(() => new CredSspClient(cred, { contextReq: 0x80000000 }), RangeError);
+    const client = new CredSspClient(cred, { packageParameters: Buffer.from([7]), contextReq: ISC_REQ.DELEGATE });
+    assert.equal(client.contextReq, ISC_REQ.DELEGATE | ISC_REQ.USE_SUPPLIED_CREDS | ISC_REQ.MANUAL_CRED_VALIDATION);
+    assert.deepEqual(client.packageParameters, new Uint8Array([7]));
+    const server = new CredSspServer(cred);
+    assert.equal(server.contextReq, DEFAULT_CREDSSP_ASC_REQ);
   });
 });
