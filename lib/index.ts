@@ -7,6 +7,8 @@
  * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
  * - {@link channelBindings}, {@link tlsServerEndPointBindings}, {@link tlsUniqueBindings},
  *   {@link fromSecPkgContextBindings}: SEC_CHANNEL_BINDINGS (RFC 5929) for the contexts' `channelBindings`.
+ * - {@link CredSspClient} / {@link CredSspServer}: CredSSP (InitializeSecurityContext / AcceptSecurityContext
+ *   (CredSSP)) on the contexts above, with the flags and input buffers Microsoft's pages give.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
  * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function;
  *   {@link RequirementError}: a context that completed short of its `requirements`.
@@ -73,3 +75,8 @@ export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';
 export { AccessToken, guestOrAnonymous, WELL_KNOWN_SID, DOMAIN_USER_RID_GUEST, DOMAIN_GROUP_RID_GUESTS } from './token';
 export type { TokenGroup, AccountName, ImpersonationLevel } from './token';
+export {
+  CredSspClient, CredSspServer, CREDSSP_PACKAGE, CREDSSP_DOCUMENTED_ISC_REQ, DEFAULT_CREDSSP_ISC_REQ, DEFAULT_CREDSSP_ASC_REQ,
+  credSspContextReq, credSspStepOptions, isCredSspPackage,
+} from './credssp';
+export type { CredSspClientOptions, CredSspServerOptions, IncompleteCredentialsHandler } from './credssp';

@@ -21,7 +21,7 @@ const PREBUILD_OF_NODE_ARCH: Record<string, string> = { x64: 'win32-x64', x86: '
  * anonymous NTLM logon over HTTP, ...). A new test/windows file that the workflow does not run fails here.
  */
 const WINDOWS_SUITES = [
-  'unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'unit/ntlm',
+  'unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'unit/ntlm', 'unit/credssp',
   ...fs.readdirSync(path.join(__dirname, '..', '..', '..', 'test', 'windows'))
     .filter((f) => f.endsWith('.test.ts')).map((f) => `windows/${f.replace(/\.test\.ts$/, '')}`),
 ];
@@ -316,6 +316,33 @@ describe(workflowPath, () => {
     for (const field of fields) assert.match(script, new RegExp(`\\b${field}\\s*=`), `${name}: the config lacks ${field}`);
   });
 
+  it('makes the CredSSP server certificate and the delegation policy before test/windows/credssp.test.js runs, as that suite expects them', () => {
+    const [name, job] = windowsTestJob();
+    const make = job.steps.findIndex((s) => /\bNew-SelfSignedCertificate\b/.test(s.run ?? ''));
+    assert.ok(make >= 0, `${name}: no New-SelfSignedCertificate step`);
+    const step = job.steps[make];
+    assert.ok(step.shell === 'powershell' || step.shell === 'pwsh', `${name}: New-SelfSignedCertificate runs in ${step.shell ?? wf.defaults?.run?.shell}`);
+    const script = step.run ?? '';
+    assert.match(script, /-CertStoreLocation\s+'Cert:\\CurrentUser\\My'/, `${name}: the certificate goes to CurrentUser\\My`);
+    // The thumbprint reaches later steps through GITHUB_ENV, written without a byte order mark.
+    assert.match(script, /\$env:GITHUB_ENV,\s*"SSPI_CREDSSP_THUMBPRINT=\$\(\$cert\.Thumbprint\)`n",\s*\(New-Object System\.Text\.UTF8Encoding \$false\)/,
+      `${name}: SSPI_CREDSSP_THUMBPRINT into $GITHUB_ENV as BOM-less UTF-8`);
+    // The delegation policy: both "fresh credentials" settings, enabled, for TERMSRV/*.
+    assert.match(script, /HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CredentialsDelegation/, `${name}: the CredentialsDelegation policy key`);
+    for (const value of ['AllowFreshCredentials', 'AllowFreshCredentialsWhenNTLMOnly', 'ConcatenateDefaults_AllowFresh', 'ConcatenateDefaults_AllowFreshNTLMOnly']) {
+      assert.match(script, new RegExp(`'${value}'`), `${name}: the policy value ${value}`);
+    }
+    assert.match(script, /-Value 'TERMSRV\/\*'/, `${name}: the policy names TERMSRV/*`);
+    const users = job.steps.findIndex((s) => /\bNew-LocalUser\b/.test(s.run ?? ''));
+    const run = job.steps.findIndex((s) => /dist\/test\/windows\/credssp\.test\.js/.test(s.run ?? ''));
+    assert.ok(run > make && run > users, `${name}: credssp.test.js runs before its certificate or its users exist`);
+    assert.equal(job.steps[run].env?.SSPI_TEST_CONFIG, job.steps[users].env?.SSPI_TEST_CONFIG, `${name}: credssp.test.js reads another config file`);
+    // What the suite reads must be what the workflow writes: the variable and an SPN the policy covers.
+    const suite = fs.readFileSync(path.join(repo, 'test', 'windows', 'credssp.test.ts'), 'utf8');
+    assert.match(suite, /process\.env\.SSPI_CREDSSP_THUMBPRINT/, 'test/windows/credssp.test.ts reads SSPI_CREDSSP_THUMBPRINT');
+    assert.match(suite, /const TARGET = 'TERMSRV\/[^'*]+';/, 'test/windows/credssp.test.ts names a TERMSRV/ SPN, which the policy allows');
+  });
+
   it('the release job packs the tested prebuilds of all three architectures and checks the tarball', () => {
     const found = jobs.filter(([, j]) => j.steps.some((s) => /\btar -tzf\b/.test(s.run ?? '')));
     assert.equal(found.length, 1, 'one job checks the packed tarball');
@@ -344,7 +371,7 @@ describe(workflowPath, () => {
         for (const m of run.matchAll(/-p\s+([\w./-]+\.json)\b/g)) referenced.add(m[1]);
       }
     }
-    for (const must of ['scripts/setup.sh', 'test/windows/loopback.test.ts', 'test/windows/anonymous.test.ts', 'test/unit/ntlm.test.ts', 'tsconfig.json']) {
+    for (const must of ['scripts/setup.sh', 'test/windows/loopback.test.ts', 'test/windows/anonymous.test.ts', 'test/unit/ntlm.test.ts', 'test/windows/credssp.test.ts', 'tsconfig.json']) {
       assert.ok(referenced.has(must), `the workflow no longer names ${must}; update this test`);
     }
     const missing = [...referenced].filter((f) => !fs.existsSync(path.join(repo, f)));
