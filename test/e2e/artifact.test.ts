@@ -84,7 +84,7 @@ describe('the prebuilt addon', () => {
     it(`imports only Windows system DLLs: no MinGW runtime (libstdc++, libgcc, libwinpthread) (win32-${p.arch})`, async () => {
       const { stdout } = await run(p.objdump, ['-p', p.file]);
       const dlls = [...stdout.matchAll(/^\s*DLL Name: (\S+)/gm)].map((m) => m[1].toLowerCase()).sort();
-      assert.deepEqual(dlls, ['advapi32.dll', 'kernel32.dll', 'msvcrt.dll', 'secur32.dll']);
+      assert.deepEqual(dlls, ['advapi32.dll', 'crypt32.dll', 'kernel32.dll', 'msvcrt.dll', 'secur32.dll']);
       // Node-API comes from the host through the delay-load import library, not a static import.
       assert.ok(!dlls.includes('node.exe'));
       const delayed = delayImports(p.file);
