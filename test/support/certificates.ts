@@ -4,9 +4,10 @@
  * with @peculiar/asn1-x509 (the TBSCertificate) and node:crypto (keys, signatures); OpenSSL parses
  * them (X509Certificate) like any other certificate.
  */
-import { createHash, createHmac, generateKeyPairSync, KeyObject, randomBytes, sign, constants as cryptoConstants } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, constants as cryptoConstants } from 'node:crypto';
 
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import { RSA_2048 } from './keys';
 import * as asn1js from 'asn1js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
@@ -30,12 +31,22 @@ const OID = {
   ecdsaSha384: '1.2.840.10045.4.3.3', ecdsaSha512: '1.2.840.10045.4.3.4', ed25519: '1.3.101.112',
 };
 
+/** A key pair from a PKCS#8 PEM private key. */
+export function keyPair(pem: string): { publicKey: KeyObject; privateKey: KeyObject } {
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 const keyCache = new Map<string, { publicKey: KeyObject; privateKey: KeyObject }>();
-/** One key pair per key type for the whole run (RSA key generation is slow under Wine). */
+/**
+ * One key pair per key type for the whole run (RSA key generation is slow under Wine). RSA is a fixed
+ * key (./keys.ts says why: Wine's Schannel cannot sign with some RSA keys); the others are generated.
+ */
 export function keys(type: 'rsa' | 'rsa-pss' | 'ec' | 'ed25519') {
   let k = keyCache.get(type);
   if (!k) {
-    if (type === 'rsa' || type === 'rsa-pss') k = generateKeyPairSync(type as 'rsa', { modulusLength: 2048 });
+    if (type === 'rsa') k = keyPair(RSA_2048);
+    else if (type === 'rsa-pss') k = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
     else if (type === 'ec') k = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     else k = generateKeyPairSync('ed25519');
     keyCache.set(type, k);
@@ -55,10 +66,10 @@ function pssParams(hash: string, mgfHash: string): ArrayBuffer {
   }));
 }
 
-/** A self-signed certificate for CN=host, signed with the algorithm `kind` names. */
-export function makeCertificate(kind: Kind, host = 'localhost'): Made {
+/** A self-signed certificate for CN=host, signed with the algorithm `kind` names, on `key` (default: the run's key of that type). */
+export function makeCertificate(kind: Kind, host = 'localhost', key?: { publicKey: KeyObject; privateKey: KeyObject }): Made {
   const keyType = kind.startsWith('rsa-pss') ? 'rsa' : kind.startsWith('rsa') ? 'rsa' : kind.startsWith('ecdsa') ? 'ec' : 'ed25519';
-  const k = keys(keyType);
+  const k = key ?? keys(keyType);
   let alg: AlgorithmIdentifier;
   let signer: (data: Buffer) => Buffer;
   const pss = (hash: string) => (data: Buffer) => sign(hash, data, { key: k.privateKey, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });

@@ -6,7 +6,8 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials, schannelAuthData } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { handleFigures, SCH_CREDENTIALS, SCHANNEL_CRED } from '../../lib/raw';
-import { makeCertificate, makePfx } from '../support/certificates';
+import { keyPair, makeCertificate, makePfx } from '../support/certificates';
+import { RSA_2048_WINE_CANNOT_SIGN } from '../support/keys';
 import { wineVersion } from '../support/wine';
 
 const ISC = ISC_REQ.STREAM | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.EXTENDED_ERROR
@@ -116,6 +117,26 @@ describe('Schannel credentials (Credentials.acquire with a Certificate)', () => 
       const { seen, protocol } = await handshake(server, only13);
       assert.ok(seen.includes('s:SEC_E_OK'), seen.join(' '));
       assert.equal(protocol, SP_PROT.TLS1_3_CLIENT);
+    }
+  });
+
+  it('an RSA key Wine\'s Schannel cannot sign with (test/support/keys.ts): Wine SEC_E_INTERNAL_ERROR, Windows SEC_E_OK', async () => {
+    const odd = makeCertificate('rsa-sha256', 'localhost', keyPair(RSA_2048_WINE_CANNOT_SIGN));
+    using oddCertificate = await Certificate.fromPfx(makePfx(odd, 'pfx password'), 'pfx password');
+    using server = await Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate: oddCertificate });
+    if (wineVersion()) {
+      // Wine 10: GnuTLS prints "Public key signing has failed" while the server signs its key exchange,
+      // and AcceptSecurityContext answers SEC_E_INTERNAL_ERROR, for this key every time (a valid key:
+      // Node's crypto signs and verifies with it, and Microsoft's Schannel accepts any valid RSA key).
+      await assert.rejects(handshake(server, client), (e: SspiError) => {
+        assert.ok(e instanceof SspiError, String(e));
+        assert.equal(e.function, 'AcceptSecurityContext');
+        assert.equal(e.code, 'SEC_E_INTERNAL_ERROR');
+        return true;
+      });
+    } else {
+      const { seen } = await handshake(server, client);
+      assert.deepEqual(seen.filter((x) => x.endsWith('SEC_E_OK')).sort(), ['c:SEC_E_OK', 's:SEC_E_OK'], seen.join(' '));
     }
   });
 
