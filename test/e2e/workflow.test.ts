@@ -22,6 +22,7 @@ const PREBUILD_OF_NODE_ARCH: Record<string, string> = { x64: 'win32-x64', x86: '
  */
 const WINDOWS_SUITES = [
   'unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'unit/ntlm', 'unit/credssp',
+  'unit/raw-schannel', 'unit/certificates', 'unit/schannel-credentials',
   ...fs.readdirSync(path.join(__dirname, '..', '..', '..', 'test', 'windows'))
     .filter((f) => f.endsWith('.test.ts')).map((f) => `windows/${f.replace(/\.test\.ts$/, '')}`),
 ];
@@ -285,7 +286,7 @@ describe(workflowPath, () => {
     const suites: string[] = [];
     for (const step of job.steps.filter((s) => /mocha/.test(s.run ?? '') && /\.test\.js\b/.test(s.run ?? ''))) {
       assert.match(step['working-directory'] ?? '', /runner\.temp/, `${name}: "${step.name}" runs inside the repository`);
-      for (const m of (step.run ?? '').matchAll(/(\S*)dist\/test\/([\w/]+)\.test\.js/g)) {
+      for (const m of (step.run ?? '').matchAll(/(\S*)dist\/test\/([\w/-]+)\.test\.js/g)) {
         assert.equal(m[1], 'node_modules/sspi/', `${name}: ${m[0]} is not the installed package's`);
         suites.push(m[2]);
         if (m[2] === 'unit/handles') assert.match(step.run ?? '', /node --expose-gc /, 'handles.test.ts calls gc()');
