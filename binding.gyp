@@ -17,13 +17,14 @@
             "src-native/handles.cc",
             "src-native/message.cc",
             "src-native/packages.cc",
+            "src-native/schannel.cc",
             "src-native/tokens.cc",
             "src-native/queue.cc",
             "src-native/util.cc"
           ],
           "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
           "defines": ["NAPI_VERSION=8", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS", "UNICODE", "_UNICODE"],
-          "libraries": ["secur32.lib", "advapi32.lib"],
+          "libraries": ["secur32.lib", "advapi32.lib", "crypt32.lib"],
           "msvs_settings": {
             "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17", "/utf-8"] }
           }

@@ -457,3 +457,285 @@ export enum SECQOP {
   /** Out-of-band data (Schannel TLS 1.3); reported by DecryptMessage. */
   WRAP_OOB_DATA = 0x40000000,
 }
+
+// ---- Schannel, CredSSP and certificate stores (issue 8) ----
+
+/**
+ * dwFlags bits of SCH_CREDENTIALS and SCHANNEL_CRED (schannel.h SCH_CRED_*).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials
+ */
+export enum SCH_CRED {
+  NO_SYSTEM_MAPPER = 2,
+  /** Client: do not compare the server's certificate name with pszTargetName. */
+  NO_SERVERNAME_CHECK = 4,
+  /** Client: do not validate the server's certificate; the caller does (SECPKG_ATTR_REMOTE_CERT_CONTEXT). */
+  MANUAL_CRED_VALIDATION = 8,
+  /** Client: never pick a client certificate by itself (then SEC_I_INCOMPLETE_CREDENTIALS). */
+  NO_DEFAULT_CREDS = 0x10,
+  /** Client: validate the server's certificate (the default of SCH_CREDENTIALS). */
+  AUTO_CRED_VALIDATION = 0x20,
+  /** Client: pick a client certificate by itself. */
+  USE_DEFAULT_CREDS = 0x40,
+  DISABLE_RECONNECTS = 0x80,
+  REVOCATION_CHECK_END_CERT = 0x100,
+  REVOCATION_CHECK_CHAIN = 0x200,
+  REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT = 0x400,
+  IGNORE_NO_REVOCATION_CHECK = 0x800,
+  IGNORE_REVOCATION_OFFLINE = 0x1000,
+  RESTRICTED_ROOTS = 0x2000,
+  REVOCATION_CHECK_CACHE_ONLY = 0x4000,
+  CACHE_ONLY_URL_RETRIEVAL = 0x8000,
+  MEMORY_STORE_CERT = 0x10000,
+  CACHE_ONLY_URL_RETRIEVAL_ON_CREATE = 0x20000,
+  SNI_CREDENTIAL = 0x80000,
+  SNI_ENABLE_OCSP = 0x100000,
+}
+
+/**
+ * The other dwFlags bits of SCH_CREDENTIALS / SCHANNEL_CRED (schannel.h SCH_*), and SCH_CREDENTIALS_VERSION, the dwVersion of SCH_CREDENTIALS (the one structure that enables TLS 1.3 on Microsoft's Schannel).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials
+ */
+export enum SCH {
+  /** SCH_CREDENTIALS_VERSION: dwVersion of SCH_CREDENTIALS. */
+  CREDENTIALS_VERSION = 5,
+  SEND_ROOT_CERT = 0x40000,
+  SEND_AUX_RECORD = 0x200000,
+  /** Disable known weak cipher suites. */
+  USE_STRONG_CRYPTO = 0x400000,
+  USE_PRESHAREDKEY_ONLY = 0x800000,
+  USE_DTLS_ONLY = 0x1000000,
+  ALLOW_NULL_ENCRYPTION = 0x2000000,
+}
+
+/**
+ * SCHANNEL_CRED_VERSION (dwVersion of the older SCHANNEL_CRED) and the dwTokenType values of ApplyControlToken's SCHANNEL_* tokens (schannel.h).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred
+ */
+export enum SCHANNEL {
+  RENEGOTIATE = 0,
+  /** SCHANNEL_SHUTDOWN: ApplyControlToken's token for close_notify. */
+  SHUTDOWN = 1,
+  ALERT = 2,
+  SESSION = 3,
+  /** SCHANNEL_CRED_VERSION: dwVersion of SCHANNEL_CRED. */
+  CRED_VERSION = 4,
+}
+
+/**
+ * dwCredFormat of SCH_CREDENTIALS / SCHANNEL_CRED (schannel.h).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials
+ */
+export enum SCH_CRED_FORMAT {
+  CERT_CONTEXT = 0,
+  CERT_HASH = 1,
+  CERT_HASH_STORE = 2,
+}
+
+/**
+ * dwFlags of TLS_PARAMETERS (schannel.h).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-tls_parameters
+ */
+export enum TLS_PARAMS {
+  OPTIONAL = 1,
+}
+
+/**
+ * Protocol bits (schannel.h SP_PROT_*): SCHANNEL_CRED.grbitEnabledProtocols (what is allowed), TLS_PARAMETERS.grbitDisabledProtocols (what is not), SecPkgContext_ConnectionInfo.dwProtocol.
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-tls_parameters
+ */
+export enum SP_PROT {
+  NONE = 0,
+  PCT1_SERVER = 1,
+  PCT1_CLIENT = 2,
+  SSL2_SERVER = 4,
+  SSL2_CLIENT = 8,
+  SSL3_SERVER = 0x10,
+  SSL3_CLIENT = 0x20,
+  TLS1_0_SERVER = 0x40,
+  TLS1_0_CLIENT = 0x80,
+  TLS1_0 = 0xC0,
+  TLS1_1_SERVER = 0x100,
+  TLS1_1_CLIENT = 0x200,
+  TLS1_1 = 0x300,
+  TLS1_2_SERVER = 0x400,
+  TLS1_2_CLIENT = 0x800,
+  TLS1_2 = 0xC00,
+  TLS1_3_SERVER = 0x1000,
+  TLS1_3_CLIENT = 0x2000,
+  TLS1_3 = 0x3000,
+  DTLS1_0_SERVER = 0x10000,
+  DTLS1_0_CLIENT = 0x20000,
+  DTLS1_2_SERVER = 0x40000,
+  DTLS1_2_CLIENT = 0x80000,
+  TLS1_X_SERVER = 0x1540,
+  TLS1_X_CLIENT = 0x2A80,
+}
+
+/**
+ * dwFlags bits of PFXImportCertStore (wincrypt.h PKCS12_*; see also {@link CRYPT}).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-pfximportcertstore
+ */
+export enum PKCS12 {
+  INCLUDE_EXTENDED_PROPERTIES = 0x10,
+  IMPORT_SILENT = 0x40,
+  PREFER_CNG_KSP = 0x100,
+  ALWAYS_CNG_KSP = 0x200,
+  ALLOW_OVERWRITE_KEY = 0x4000,
+  /** Keep the private key in memory only (not usable by Microsoft's Schannel server credentials, which run in LSASS). */
+  NO_PERSIST_KEY = 0x8000,
+  VIRTUAL_ISOLATION_KEY = 0x10000,
+}
+
+/**
+ * Key-set bits of PFXImportCertStore's dwFlags (wincrypt.h CRYPT_*).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-pfximportcertstore
+ */
+export enum CRYPT {
+  EXPORTABLE = 1,
+  USER_PROTECTED = 2,
+  MACHINE_KEYSET = 0x20,
+  USER_KEYSET = 0x1000,
+}
+
+/**
+ * crypt32 failures (winerror.h CRYPT_E_*), as the certificate functions of `sspi/raw` return them in `status`.
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certfindcertificateinstore
+ */
+export enum CRYPT_E {
+  BAD_ENCODE = 0x80092002,
+  NOT_FOUND = 0x80092004,
+  EXISTS = 0x80092005,
+  SELF_SIGNED = 0x80092007,
+  NO_MATCH = 0x80092009,
+  PENDING_CLOSE = 0x8009200F,
+  ASN1_BADTAG = 0x8009310B,
+}
+
+/**
+ * lpszStoreProvider of CertOpenStore (wincrypt.h CERT_STORE_PROV_*; the predefined providers whose pvPara is a wide string or nothing).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certopenstore
+ */
+export enum CERT_STORE_PROV {
+  MEMORY = 2,
+  FILENAME_W = 8,
+  SYSTEM_W = 0xA,
+  SYSTEM_REGISTRY_W = 0xD,
+  PHYSICAL_W = 0xE,
+}
+
+/**
+ * Store locations for CertOpenStore's dwFlags (wincrypt.h CERT_SYSTEM_STORE_*).
+ * @see https://learn.microsoft.com/en-us/windows/win32/seccrypto/system-store-locations
+ */
+export enum CERT_SYSTEM_STORE {
+  CURRENT_USER = 0x10000,
+  LOCAL_MACHINE = 0x20000,
+  CURRENT_SERVICE = 0x40000,
+  SERVICES = 0x50000,
+  USERS = 0x60000,
+  CURRENT_USER_GROUP_POLICY = 0x70000,
+  LOCAL_MACHINE_GROUP_POLICY = 0x80000,
+  LOCAL_MACHINE_ENTERPRISE = 0x90000,
+}
+
+/**
+ * Open flags of CertOpenStore (wincrypt.h CERT_STORE_*_FLAG).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certopenstore
+ */
+export enum CERT_STORE {
+  NO_CRYPT_RELEASE_FLAG = 1,
+  DEFER_CLOSE_UNTIL_LAST_FREE_FLAG = 4,
+  DELETE_FLAG = 0x10,
+  MAXIMUM_ALLOWED_FLAG = 0x1000,
+  CREATE_NEW_FLAG = 0x2000,
+  OPEN_EXISTING_FLAG = 0x4000,
+  READONLY_FLAG = 0x8000,
+}
+
+/**
+ * dwAddDisposition of CertAddCertificateContextToStore (wincrypt.h).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certaddcertificatecontexttostore
+ */
+export enum CERT_STORE_ADD {
+  NEW = 1,
+  USE_EXISTING = 2,
+  REPLACE_EXISTING = 3,
+  ALWAYS = 4,
+  REPLACE_EXISTING_INHERIT_PROPERTIES = 5,
+  NEWER = 6,
+  NEWER_INHERIT_PROPERTIES = 7,
+}
+
+/**
+ * dwFlags of CertCloseStore (wincrypt.h).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certclosestore
+ */
+export enum CERT_CLOSE_STORE {
+  FORCE_FLAG = 1,
+  CHECK_FLAG = 2,
+}
+
+/**
+ * dwFindType of CertFindCertificateInStore (wincrypt.h; the ones `sspi/raw` marshals).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certfindcertificateinstore
+ */
+export enum CERT_FIND {
+  ANY = 0,
+  SHA1_HASH = 0x10000,
+  HASH = 0x10000,
+  SUBJECT_STR_W = 0x80007,
+  ISSUER_STR_W = 0x80004,
+}
+
+/**
+ * Certificate property ids for CertGetCertificateContextProperty (wincrypt.h CERT_*_PROP_ID).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatecontextproperty
+ */
+export enum CERT {
+  KEY_PROV_HANDLE_PROP_ID = 1,
+  KEY_PROV_INFO_PROP_ID = 2,
+  SHA1_HASH_PROP_ID = 3,
+  KEY_CONTEXT_PROP_ID = 5,
+  FRIENDLY_NAME_PROP_ID = 0xB,
+  NCRYPT_KEY_HANDLE_PROP_ID = 0x4E,
+}
+
+/**
+ * X509_ASN_ENCODING (wincrypt.h): the certificate encoding type.
+ * @see https://learn.microsoft.com/en-us/windows/win32/seccrypto/certificate-and-message-encoding-types
+ */
+export enum X509 {
+  ASN_ENCODING = 1,
+}
+
+/**
+ * PKCS_7_ASN_ENCODING (wincrypt.h): the message encoding type.
+ * @see https://learn.microsoft.com/en-us/windows/win32/seccrypto/certificate-and-message-encoding-types
+ */
+export enum PKCS_7 {
+  ASN_ENCODING = 0x10000,
+}
+
+/**
+ * CRYPTO_SETTINGS.eAlgorithmUsage (schannel.h eTlsAlgorithmUsage).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-crypto_settings
+ */
+export enum TlsParametersCngAlgUsage {
+  KeyExchange = 0,
+  Signature = 1,
+  Cipher = 2,
+  Digest = 3,
+  CertSig = 4,
+}
+
+/**
+ * CREDSSP_CRED.Type (credssp.h CREDSSP_SUBMIT_TYPE; MinGW spells the typedef CREDSPP_SUBMIT_TYPE).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/credssp/ne-credssp-credssp_submit_type
+ */
+export enum CREDSSP_SUBMIT_TYPE {
+  CredsspPasswordCreds = 2,
+  CredsspSchannelCreds = 4,
+  CredsspCertificateCreds = 13,
+  CredsspSubmitBufferBoth = 50,
+  CredsspSubmitBufferBothOld = 51,
+}

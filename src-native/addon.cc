@@ -22,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTokens(env, exports);
   InitConstants(env, exports);
   InitMessage(env, exports);
+  InitSchannel(env, exports);
   InitQueue(env, exports);
   return exports;
 }

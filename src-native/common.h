@@ -21,6 +21,15 @@
 
 #include <windows.h>
 #include <sspi.h>
+// Schannel's and CredSSP's credential structures. SCH_CREDENTIALS, TLS_PARAMETERS and CRYPTO_SETTINGS
+// exist only with SCHANNEL_USE_BLACKLISTS defined and UNICODE_STRING declared (subauth.h), as
+// Microsoft's SCH_CREDENTIALS page says; schannel.h brings wincrypt.h (which WIN32_LEAN_AND_MEAN leaves out).
+#ifndef SCHANNEL_USE_BLACKLISTS
+#define SCHANNEL_USE_BLACKLISTS
+#endif
+#include <subauth.h>
+#include <schannel.h>
+#include <credssp.h>
 
 #include <napi.h>
 
@@ -38,6 +47,8 @@ struct Channel;  // queue.cc: one delivery channel per environment
 struct AddonData {
   Napi::FunctionReference credHandleCtor;
   Napi::FunctionReference ctxtHandleCtor;
+  Napi::FunctionReference certStoreCtor;    // HCERTSTORE objects (schannel.cc)
+  Napi::FunctionReference certContextCtor;  // PCCERT_CONTEXT objects (schannel.cc)
   std::shared_ptr<Channel> channel;  // made by the first asynchronous call (queue.cc)
 };
 
@@ -75,6 +86,10 @@ class Secret {
   // std::u16string); undefined/null -> not present. A TypeError for other types or an embedded NUL
   // (whose message never includes the value).
   bool Read(const Napi::Value& value, const char* what);
+  // The same from UTF-8 bytes (a Buffer / Uint8Array the caller can wipe itself), converted straight
+  // into this object's buffer; a TypeError for bytes that are not UTF-8 or hold a NUL. Defined in
+  // schannel.cc, its only user (PFXImportCertStore's password).
+  void ReadUtf8(const Napi::Uint8Array& bytes, const char* what);
   void Wipe();
   bool present() const { return chars_ != nullptr; }
   wchar_t* data() { return chars_.get(); }
@@ -90,6 +105,82 @@ uint32_t ToUint32(const Napi::Value& value, const char* what);
 // SecPkgInfoW as a JS object with SSPI's field names; null for a NULL pointer. Copies only: the
 // caller still frees the structure with FreeContextBuffer.
 Napi::Value PackageInfoValue(Napi::Env env, const SecPkgInfoW* p);
+
+// ---- pAuthData of AcquireCredentialsHandle ----
+//
+// The structure is chosen by the package, as Microsoft's packages choose how to read pAuthData:
+// Schannel takes SCH_CREDENTIALS or SCHANNEL_CRED (by dwVersion), CredSSP a CREDSSP_CRED, every other
+// package a SEC_WINNT_AUTH_IDENTITY. Parse() runs on the JavaScript thread and copies everything into
+// memory the object owns; the pointer Build()/get() returns stays valid while the object lives.
+
+// SEC_WINNT_AUTH_IDENTITY_W, or _EXW with a PackageList (credentials.cc). The password is a Secret.
+class AuthIdentity {
+ public:
+  // { User?, Domain?, Password?, PackageList? }; field names in errors are prefixed with `what`.
+  void Parse(const Napi::Object& o, const std::string& what);
+  // Fills the structure (on the thread that makes the call) and returns its address.
+  void* Build();
+  // Zeroes the structures and the password copy (after the call; the destructor does it too).
+  void Wipe();
+  ~AuthIdentity() { Wipe(); }
+
+ private:
+  template <typename Identity>
+  void Fill(Identity* id);
+  std::wstring user_, domain_, packageList_;
+  Secret password_;
+  bool hasUser_ = false, hasDomain_ = false, hasPackageList_ = false;
+  SEC_WINNT_AUTH_IDENTITY_W id_{};
+  SEC_WINNT_AUTH_IDENTITY_EXW idEx_{};
+};
+
+// True for the package names whose pAuthData is SCH_CREDENTIALS / SCHANNEL_CRED ("Schannel",
+// "Microsoft Unified Security Protocol Provider", "Default TLS SSP"), or CREDSSP_CRED ("CredSSP", "TSSSP");
+// case-insensitive, as SSPI compares package names.
+bool IsSchannelPackage(const std::wstring& package);
+bool IsCredSspPackage(const std::wstring& package);
+
+// SCH_CREDENTIALS (dwVersion SCH_CREDENTIALS_VERSION) or SCHANNEL_CRED (SCHANNEL_CRED_VERSION), with the
+// certificate contexts and root store it names duplicated (CertDuplicateCertificateContext /
+// CertDuplicateStore) so that they outlive the call even if JavaScript frees its objects meanwhile;
+// released in the destructor (schannel.cc).
+class SchannelAuthData {
+ public:
+  SchannelAuthData() = default;
+  SchannelAuthData(const SchannelAuthData&) = delete;
+  SchannelAuthData& operator=(const SchannelAuthData&) = delete;
+  ~SchannelAuthData();
+  void Parse(const Napi::Value& value, const std::string& what);
+  void* get();
+
+ private:
+  bool sch_ = false;  // SCH_CREDENTIALS, else SCHANNEL_CRED
+  SCH_CREDENTIALS schCred_{};
+  SCHANNEL_CRED cred_{};
+  std::vector<PCCERT_CONTEXT> certs_;
+  HCERTSTORE root_ = nullptr;
+  std::vector<ALG_ID> algs_;
+  std::vector<TLS_PARAMETERS> tls_;
+  std::vector<std::vector<CRYPTO_SETTINGS>> crypto_;
+  std::vector<std::vector<UNICODE_STRING>> unicode_;  // ALPN ids and chaining modes
+  std::vector<std::unique_ptr<std::wstring>> strings_;  // what those UNICODE_STRINGs point to
+  UNICODE_STRING Unicode(const Napi::Value& value, const std::string& what);
+};
+
+// CREDSSP_CRED { Type, pSchannelCred, pSpnegoCred } (credssp.h) (schannel.cc).
+class CredSspAuthData {
+ public:
+  void Parse(const Napi::Value& value, const std::string& what);
+  // Builds the inner identity (on the calling thread) and returns the CREDSSP_CRED's address.
+  void* Build();
+  void Wipe() { spnego_.Wipe(); }
+
+ private:
+  CREDSSP_CRED cred_{};
+  std::unique_ptr<SchannelAuthData> schannel_;
+  AuthIdentity spnego_;
+  bool hasSpnego_ = false;
+};
 
 // ---- handles (handles.cc) ----
 //
@@ -263,6 +354,7 @@ void InitAttributes(Napi::Env env, Napi::Object exports);
 void InitTokens(Napi::Env env, Napi::Object exports);
 void InitConstants(Napi::Env env, Napi::Object exports);
 void InitMessage(Napi::Env env, Napi::Object exports);
+void InitSchannel(Napi::Env env, Napi::Object exports);
 
 // ---- calls (queue.cc) ----
 

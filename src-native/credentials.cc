@@ -6,15 +6,20 @@ namespace sspi {
 namespace {
 
 // acquireCredentialsHandle(pszPrincipal: string|null, pszPackage: string, fCredentialUse: number,
-//                          pvLogonId: bigint|null (a LUID), pAuthData: { User?, Domain?, Password?, PackageList? } | null,
-//                          async: boolean)
+//                          pvLogonId: bigint|null (a LUID), pAuthData: object | null, async: boolean)
 //   -> { status, credential?: CredHandle, expiry?: bigint }  (a Promise of it when async)
 //
-// authData becomes a SEC_WINNT_AUTH_IDENTITY_W (Unicode), or SEC_WINNT_AUTH_IDENTITY_EXW when it
-// carries a packageList. The password is read straight into a native buffer (Secret) that is wiped
-// as soon as AcquireCredentialsHandle returns, and on every other way out (a later argument that
-// throws while being parsed, a call that never runs); it is never echoed back or put in an error
-// message.
+// pAuthData is read according to the package, as Microsoft's packages read it:
+//   - Schannel ("Schannel", "Microsoft Unified Security Protocol Provider", "Default TLS SSP"):
+//     SCH_CREDENTIALS or SCHANNEL_CRED, by its dwVersion (schannel.cc, SchannelAuthData);
+//   - CredSSP ("CredSSP", "TSSSP"): CREDSSP_CRED (schannel.cc, CredSspAuthData);
+//   - every other package: { User?, Domain?, Password?, PackageList? } as a SEC_WINNT_AUTH_IDENTITY_W,
+//     or SEC_WINNT_AUTH_IDENTITY_EXW when it carries a PackageList (AuthIdentity).
+// Passwords are read straight into native buffers (Secret) that are wiped as soon as
+// AcquireCredentialsHandle returns, and on every other way out (a later argument that throws while
+// being parsed, a call that never runs); never echoed back or put in an error message. Certificate
+// contexts and stores named by Schannel credentials are duplicated for the call, so JavaScript freeing
+// its objects while an asynchronous call is in flight does not pull them from under it.
 //
 // The CredHandle a successful call returns belongs to this call until Result() hands it to a
 // CredHandle object; a call destroyed before that (its environment ended) frees it.
@@ -35,14 +40,17 @@ class AcquireCall : public SspiCall {
       hasLogonId_ = true;
     }
     Napi::Value auth = info[4];
-    if (!auth.IsUndefined() && !auth.IsNull()) {
+    if (auth.IsUndefined() || auth.IsNull()) return;
+    if (IsSchannelPackage(package_)) {
+      schannel_.reset(new SchannelAuthData());
+      schannel_->Parse(auth, "pAuthData");
+    } else if (IsCredSspPackage(package_)) {
+      credssp_.reset(new CredSspAuthData());
+      credssp_->Parse(auth, "pAuthData");
+    } else {
       if (!auth.IsObject()) throw Napi::TypeError::New(info.Env(), "pAuthData must be an object { User, Domain, Password }");
-      Napi::Object o = auth.As<Napi::Object>();
-      hasUser_ = ToWideOptional(o.Get("User"), "pAuthData.User", &user_);
-      hasDomain_ = ToWideOptional(o.Get("Domain"), "pAuthData.Domain", &domain_);
-      password_.Read(o.Get("Password"), "pAuthData.Password");
-      hasPackageList_ = ToWideOptional(o.Get("PackageList"), "pAuthData.PackageList", &packageList_);
-      hasAuth_ = true;
+      identity_.reset(new AuthIdentity());
+      identity_->Parse(auth.As<Napi::Object>(), "pAuthData");
     }
   }
 
@@ -54,44 +62,17 @@ class AcquireCall : public SspiCall {
   }
 
   void Execute() override {
-    // SEC_WINNT_AUTH_IDENTITY_W is the structure every package's AcquireCredentialsHandle page
-    // documents for an explicit user; the _EXW form exists to carry Negotiate's PackageList and is
-    // used only then. (Wine 8's secur32 reads any pAuthData as the plain structure, and faults on
-    // _EXW: its Version/Length fields land where the User pointer is expected.)
-    SEC_WINNT_AUTH_IDENTITY_W id{};
-    SEC_WINNT_AUTH_IDENTITY_EXW idEx{};
     void* authData = nullptr;
-    if (hasPackageList_) {  // only ever set together with hasAuth_
-      idEx.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
-      idEx.Length = sizeof(idEx);
-      FillIdentity(&idEx);
-      idEx.PackageList = reinterpret_cast<unsigned short*>(&packageList_[0]);
-      idEx.PackageListLength = static_cast<unsigned long>(packageList_.size());
-      authData = &idEx;
-    } else if (hasAuth_) {
-      FillIdentity(&id);
-      authData = &id;
-    }
+    if (schannel_) authData = schannel_->get();
+    if (credssp_) authData = credssp_->Build();
+    if (identity_) authData = identity_->Build();
     SecInvalidateHandle(&handle_);
     status_ = AcquireCredentialsHandleW(hasPrincipal_ ? &principal_[0] : nullptr, &package_[0], use_,
                                         hasLogonId_ ? &logonId_ : nullptr,
                                         authData, nullptr, nullptr, &handle_, &expiry_);
     if (status_ == SEC_E_OK) CountHandle(HandleKind::kCredentials, +1);
-    SecureZeroMemory(&id, sizeof(id));
-    SecureZeroMemory(&idEx, sizeof(idEx));
-    password_.Wipe();
-  }
-
-  // User, domain and password fields, common to SEC_WINNT_AUTH_IDENTITY_W and _EXW (Unicode).
-  template <typename Identity>
-  void FillIdentity(Identity* id) {
-    id->User = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
-    id->UserLength = static_cast<unsigned long>(user_.size());
-    id->Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
-    id->DomainLength = static_cast<unsigned long>(domain_.size());
-    id->Password = password_.present() ? reinterpret_cast<unsigned short*>(password_.data()) : nullptr;
-    id->PasswordLength = static_cast<unsigned long>(password_.size());
-    id->Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+    if (credssp_) credssp_->Wipe();
+    if (identity_) identity_->Wipe();
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -106,9 +87,13 @@ class AcquireCall : public SspiCall {
   }
 
  private:
-  std::wstring principal_, package_, user_, domain_, packageList_;
-  Secret password_;  // wiped by its destructor on every path, a throw in this constructor included
-  bool hasPrincipal_ = false, hasAuth_ = false, hasUser_ = false, hasDomain_ = false, hasPackageList_ = false;
+  std::wstring principal_, package_;
+  // At most one of these, by package; each wipes its secrets in its destructor on every path, a throw
+  // in this constructor included.
+  std::unique_ptr<AuthIdentity> identity_;
+  std::unique_ptr<SchannelAuthData> schannel_;
+  std::unique_ptr<CredSspAuthData> credssp_;
+  bool hasPrincipal_ = false;
   bool hasLogonId_ = false;
   LUID logonId_{};
   bool handedOver_ = false;  // the CredHandle now belongs to a JavaScript CredHandle object
@@ -124,6 +109,48 @@ Napi::Value Acquire(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void AuthIdentity::Parse(const Napi::Object& o, const std::string& what) {
+  hasUser_ = ToWideOptional(o.Get("User"), (what + ".User").c_str(), &user_);
+  hasDomain_ = ToWideOptional(o.Get("Domain"), (what + ".Domain").c_str(), &domain_);
+  password_.Read(o.Get("Password"), (what + ".Password").c_str());
+  hasPackageList_ = ToWideOptional(o.Get("PackageList"), (what + ".PackageList").c_str(), &packageList_);
+}
+
+// SEC_WINNT_AUTH_IDENTITY_W is the structure every package's AcquireCredentialsHandle page documents
+// for an explicit user; the _EXW form exists to carry Negotiate's PackageList and is used only then.
+// (Wine's secur32 reads any pAuthData as the plain structure, and faults on _EXW: its Version/Length
+// fields land where the User pointer is expected.)
+void* AuthIdentity::Build() {
+  if (hasPackageList_) {
+    idEx_.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
+    idEx_.Length = sizeof(idEx_);
+    Fill(&idEx_);
+    idEx_.PackageList = reinterpret_cast<unsigned short*>(&packageList_[0]);
+    idEx_.PackageListLength = static_cast<unsigned long>(packageList_.size());
+    return &idEx_;
+  }
+  Fill(&id_);
+  return &id_;
+}
+
+// User, domain and password fields, common to SEC_WINNT_AUTH_IDENTITY_W and _EXW (Unicode).
+template <typename Identity>
+void AuthIdentity::Fill(Identity* id) {
+  id->User = hasUser_ ? reinterpret_cast<unsigned short*>(&user_[0]) : nullptr;
+  id->UserLength = static_cast<unsigned long>(user_.size());
+  id->Domain = hasDomain_ ? reinterpret_cast<unsigned short*>(&domain_[0]) : nullptr;
+  id->DomainLength = static_cast<unsigned long>(domain_.size());
+  id->Password = password_.present() ? reinterpret_cast<unsigned short*>(password_.data()) : nullptr;
+  id->PasswordLength = static_cast<unsigned long>(password_.size());
+  id->Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+}
+
+void AuthIdentity::Wipe() {
+  SecureZeroMemory(&id_, sizeof(id_));
+  SecureZeroMemory(&idEx_, sizeof(idEx_));
+  password_.Wipe();
+}
 
 void InitCredentials(Napi::Env env, Napi::Object exports) {
   exports.Set("acquireCredentialsHandle", Napi::Function::New<Acquire>(env, "acquireCredentialsHandle"));

@@ -27,3 +27,4 @@ export type { HandleFigures } from './diagnostics';
 export * from '../constants';
 export * from './attributes';
 export * from './tokens';
+export * from './schannel';

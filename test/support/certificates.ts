@@ -4,9 +4,10 @@
  * with @peculiar/asn1-x509 (the TBSCertificate) and node:crypto (keys, signatures); OpenSSL parses
  * them (X509Certificate) like any other certificate.
  */
-import { generateKeyPairSync, KeyObject, sign, constants as cryptoConstants } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, KeyObject, randomBytes, sign, constants as cryptoConstants } from 'node:crypto';
 
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import * as asn1js from 'asn1js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, Certificate, Name, RelativeDistinguishedName,
@@ -87,3 +88,106 @@ export function makeCertificate(kind: Kind, host = 'localhost'): Made {
   return { der, pem, key: k.privateKey };
 }
 
+
+/** How {@link makePfx} protects the PFX. */
+export interface PfxOptions {
+  /** Iterations of the MAC key derivation and of PBKDF2 (OpenSSL's default: 2048). */
+  iterations?: number;
+  /** Leave the MAC out (a PFX with no integrity check). */
+  noMac?: boolean;
+}
+
+const PKCS = {
+  data: '1.2.840.113549.1.7.1', certBag: '1.2.840.113549.1.12.10.1.3', shroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  x509Certificate: '1.2.840.113549.1.9.22.1', localKeyId: '1.2.840.113549.1.9.21', friendlyName: '1.2.840.113549.1.9.20',
+};
+
+/**
+ * PKCS#12 key derivation (RFC 7292 appendix B.2) with SHA-256: the MAC key (id 3) from the password as
+ * a NUL-terminated BMPString (UTF-16BE), as OpenSSL 3 and Windows compute it.
+ */
+function pkcs12Kdf(password: string, salt: Buffer, id: number, iterations: number, length: number): Buffer {
+  const u = 32;
+  const v = 64;
+  const pw = Buffer.from(`${password}\0`, 'utf16le').swap16(); // BMPString, NUL included
+  const fill = (b: Buffer) => {
+    const n = b.length === 0 ? 0 : v * Math.ceil(b.length / v);
+    const out = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) out[i] = b[i % b.length];
+    return out;
+  };
+  const I = Buffer.concat([fill(salt), fill(pw)]);
+  const D = Buffer.alloc(v, id);
+  const out: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let A = createHash('sha256').update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash('sha256').update(A).digest();
+    out.push(A);
+    const B = fill(A);
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = I[j + k] + B[k] + carry;
+        I[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(out).subarray(0, length);
+}
+
+function contentInfoData(content: ArrayBuffer): asn1js.Sequence {
+  return new asn1js.Sequence({ value: [
+    new asn1js.ObjectIdentifier({ value: PKCS.data }),
+    new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.OctetString({ valueHex: content })] }),
+  ] });
+}
+
+function safeBag(bagId: string, value: asn1js.AsnType, keyId: Buffer, name: string): asn1js.Sequence {
+  return new asn1js.Sequence({ value: [
+    new asn1js.ObjectIdentifier({ value: bagId }),
+    new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [value] }),
+    new asn1js.Set({ value: [
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: PKCS.localKeyId }), new asn1js.Set({ value: [new asn1js.OctetString({ valueHex: new Uint8Array(keyId) })] })] }),
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: PKCS.friendlyName }), new asn1js.Set({ value: [new asn1js.BmpString({ value: name })] })] }),
+    ] }),
+  ] });
+}
+
+/**
+ * A PFX (PKCS#12, RFC 7292) holding `made`'s certificate and private key, as `openssl pkcs12 -export`
+ * (OpenSSL 3) makes it by default: the key in a pkcs8ShroudedKeyBag encrypted with PBES2 (PBKDF2 with
+ * HMAC-SHA-256, AES-256-CBC; node:crypto's PKCS#8 export), the certificate in a plain bag, both tagged with
+ * the same localKeyId, and an HMAC-SHA-256 MAC over the whole with the PKCS#12 key derivation. Made in
+ * process because the tests run in Windows node.exe under Wine, which cannot start Linux's openssl; the
+ * DER is written with asn1js (the ASN.1 library under @peculiar/asn1-schema).
+ */
+export function makePfx(made: Made, password: string, options: PfxOptions = {}): Buffer {
+  const iterations = options.iterations ?? 2048;
+  const keyId = createHash('sha1').update(made.der).digest();
+  const encryptedKey = made.key.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: password });
+  const keyBag = safeBag(PKCS.shroudedKeyBag, asn1js.fromBER(new Uint8Array(encryptedKey)).result, keyId, 'sspi test key');
+  const certBag = safeBag(PKCS.certBag, new asn1js.Sequence({ value: [
+    new asn1js.ObjectIdentifier({ value: PKCS.x509Certificate }),
+    new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.OctetString({ valueHex: new Uint8Array(made.der) })] }),
+  ] }), keyId, 'sspi test key');
+  const authSafe = new asn1js.Sequence({ value: [
+    contentInfoData(new asn1js.Sequence({ value: [certBag] }).toBER()),
+    contentInfoData(new asn1js.Sequence({ value: [keyBag] }).toBER()),
+  ] }).toBER();
+  const pfx: asn1js.AsnType[] = [new asn1js.Integer({ value: 3 }), contentInfoData(authSafe)];
+  if (!options.noMac) {
+    const salt = randomBytes(8);
+    const key = pkcs12Kdf(password, salt, 3, iterations, 32);
+    const mac = createHmac('sha256', key).update(Buffer.from(authSafe)).digest();
+    pfx.push(new asn1js.Sequence({ value: [
+      new asn1js.Sequence({ value: [
+        new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.sha256 }), new asn1js.Null()] }),
+        new asn1js.OctetString({ valueHex: new Uint8Array(mac) }),
+      ] }),
+      new asn1js.OctetString({ valueHex: new Uint8Array(salt) }),
+      new asn1js.Integer({ value: iterations }),
+    ] }));
+  }
+  return Buffer.from(new asn1js.Sequence({ value: pfx }).toBER());
+}

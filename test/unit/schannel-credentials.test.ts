@@ -1,0 +1,181 @@
+import { strict as assert } from 'node:assert';
+
+import { Certificate } from '../../lib/certificates';
+import { ASC_REQ, CREDSSP_SUBMIT_TYPE, ISC_REQ, SCH, SCH_CRED, SECBUFFER, SECPKG_ATTR, SP_PROT } from '../../lib/constants';
+import { ClientContext, ServerContext } from '../../lib/context';
+import { Credentials, schannelAuthData } from '../../lib/credentials';
+import { SspiError } from '../../lib/errors';
+import { handleFigures, SCH_CREDENTIALS, SCHANNEL_CRED } from '../../lib/raw';
+import { makeCertificate, makePfx } from '../support/certificates';
+import { wineVersion } from '../support/wine';
+
+const ISC = ISC_REQ.STREAM | ISC_REQ.REPLAY_DETECT | ISC_REQ.SEQUENCE_DETECT | ISC_REQ.CONFIDENTIALITY | ISC_REQ.EXTENDED_ERROR
+  | ISC_REQ.MANUAL_CRED_VALIDATION;
+const ASC = ASC_REQ.STREAM | ASC_REQ.REPLAY_DETECT | ASC_REQ.SEQUENCE_DETECT | ASC_REQ.CONFIDENTIALITY | ASC_REQ.EXTENDED_ERROR;
+
+/**
+ * ISC <-> ASC in one process through the facade, each step with an EMPTY input buffer for Schannel's
+ * SECBUFFER_EXTRA, until both sides are complete. Returns the statuses seen (client first) and the
+ * protocol the client's context negotiated (SecPkgContext_ConnectionInfo.dwProtocol).
+ */
+async function handshake(server: Credentials, client: Credentials): Promise<{ seen: string[]; protocol: number }> {
+  using c = new ClientContext(client, { targetName: 'localhost', contextReq: ISC });
+  using s = new ServerContext(server, { contextReq: ASC });
+  const seen: string[] = [];
+  const extra = { inputBuffers: [{ BufferType: SECBUFFER.EMPTY }] };
+  let r = await c.step(undefined, extra);
+  seen.push(`c:${r.code}`);
+  for (let i = 0; i < 6 && r.token && r.token.length > 0; i++) {
+    const a = await s.step(r.token, extra);
+    seen.push(`s:${a.code}`);
+    if (r.complete || !a.token || a.token.length === 0) break;
+    r = await c.step(a.token, extra);
+    seen.push(`c:${r.code}`);
+    if (r.complete && a.complete) break;
+  }
+  return { seen, protocol: c.queryAttribute(SECPKG_ATTR.CONNECTION_INFO).dwProtocol };
+}
+
+describe('Schannel credentials (Credentials.acquire with a Certificate)', () => {
+  const made = makeCertificate('rsa-sha256', 'localhost');
+  const pfx = makePfx(made, 'pfx password');
+  let certificate: Certificate;
+  let client: Credentials;
+  before(async () => {
+    certificate = await Certificate.fromPfx(pfx, 'pfx password');
+    client = await Credentials.acquire({ package: 'Schannel', use: 'outbound', manualValidation: true });
+  });
+  after(() => {
+    client.dispose();
+    certificate.dispose();
+  });
+
+  it('inbound SCH_CREDENTIALS with a PFX certificate: an in-process TLS handshake reaches SEC_E_OK on both sides', async () => {
+    using server = await Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate });
+    const { seen, protocol } = await handshake(server, client);
+    assert.deepEqual(seen.filter((x) => x.endsWith('SEC_E_OK')).sort(), ['c:SEC_E_OK', 's:SEC_E_OK'], seen.join(' '));
+    assert.ok(protocol & (SP_PROT.TLS1_2_CLIENT | SP_PROT.TLS1_3_CLIENT), `dwProtocol 0x${protocol.toString(16)}`);
+  });
+
+  it('SCHANNEL_CRED on request (acquireSync): the same handshake', async () => {
+    using server = Credentials.acquireSync({ package: 'Schannel', use: 'inbound', certificate, schannelCredVersion: 'SCHANNEL_CRED' });
+    const { seen } = await handshake(server, client);
+    assert.deepEqual(seen.filter((x) => x.endsWith('SEC_E_OK')).sort(), ['c:SEC_E_OK', 's:SEC_E_OK'], seen.join(' '));
+  });
+
+  it('protocols restricted with SCHANNEL_CRED: grbitEnabledProtocols, as QueryCredentialsAttributes reports it', async () => {
+    using server = await Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate, protocols: ['TLSv1.2'], schannelCredVersion: 'SCHANNEL_CRED' });
+    assert.equal(server.queryAttribute(SECPKG_ATTR.SUPPORTED_PROTOCOLS).grbitProtocol, SP_PROT.TLS1_2_SERVER);
+    const { seen, protocol } = await handshake(server, client);
+    assert.ok(seen.includes('s:SEC_E_OK'), seen.join(' '));
+    assert.equal(protocol, SP_PROT.TLS1_2_CLIENT);
+  });
+
+  it('protocols as SCH_CREDENTIALS: TLS_PARAMETERS.grbitDisabledProtocols is the complement of what is allowed', () => {
+    const server = schannelAuthData({ certificate, protocols: ['TLSv1.2', 'TLSv1.3'] }, 'inbound') as SCH_CREDENTIALS;
+    assert.equal(server.dwVersion, SCH.CREDENTIALS_VERSION);
+    assert.deepEqual(server.paCred, [certificate.context]);
+    assert.equal(server.pTlsParameters?.length, 1);
+    assert.equal(server.pTlsParameters?.[0].grbitDisabledProtocols,
+      SP_PROT.SSL2_SERVER | SP_PROT.SSL3_SERVER | SP_PROT.TLS1_0_SERVER | SP_PROT.TLS1_1_SERVER);
+    const outbound = schannelAuthData({ protocols: ['TLSv1.3'] }) as SCH_CREDENTIALS;
+    assert.equal(outbound.pTlsParameters?.[0].grbitDisabledProtocols,
+      SP_PROT.SSL2_CLIENT | SP_PROT.SSL3_CLIENT | SP_PROT.TLS1_0_CLIENT | SP_PROT.TLS1_1_CLIENT | SP_PROT.TLS1_2_CLIENT);
+    assert.equal(outbound.dwFlags, SCH_CRED.AUTO_CRED_VALIDATION, 'a client validates the server by default');
+    const legacy = schannelAuthData({ protocols: ['TLSv1.2'], manualValidation: true, strongCrypto: true, revocation: 'chain' }, 'both') as SCHANNEL_CRED;
+    assert.equal(legacy.dwVersion, SCH.CREDENTIALS_VERSION, 'SCH_CREDENTIALS unless asked');
+    const old = schannelAuthData({ protocols: ['TLSv1.2'], schannelCredVersion: 'SCHANNEL_CRED', manualValidation: true, strongCrypto: true, revocation: 'chain' }, 'both') as SCHANNEL_CRED;
+    assert.equal(old.grbitEnabledProtocols, SP_PROT.TLS1_2);
+    assert.equal(old.dwFlags, SCH_CRED.MANUAL_CRED_VALIDATION | SCH.USE_STRONG_CRYPTO | SCH_CRED.REVOCATION_CHECK_CHAIN);
+    assert.equal(schannelAuthData({}).hasOwnProperty('pTlsParameters'), false, 'no restriction: the system defaults');
+  });
+
+  it('TLS 1.3 only', async () => {
+    // SCH_CREDENTIALS is what enables TLS 1.3 on Microsoft's Schannel; SCHANNEL_CRED is deprecated in its
+    // favour (https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials,
+    // https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred).
+    if (wineVersion()) {
+      // Wine 10's Schannel (GnuTLS) does not offer TLS 1.3: with SCHANNEL_CRED asking for it alone no
+      // protocol is left, and AcquireCredentialsHandle fails with SEC_E_ALGORITHM_MISMATCH on both sides.
+      for (const use of ['inbound', 'outbound'] as const) {
+        await assert.rejects(Credentials.acquire({ package: 'Schannel', use, certificate, protocols: ['TLSv1.3'], schannelCredVersion: 'SCHANNEL_CRED' }),
+          (e: SspiError) => e instanceof SspiError && e.code === 'SEC_E_ALGORITHM_MISMATCH' && e.function === 'AcquireCredentialsHandle');
+      }
+      // With SCH_CREDENTIALS, Wine 10 reads the certificates but ignores TLS_PARAMETERS (its schannel.c:
+      // "FIXME: handle TLS parameters") and keeps its default protocols: the restriction is not applied and
+      // the handshake settles on TLS 1.2.
+      using server = await Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate, protocols: ['TLSv1.3'] });
+      using only13 = await Credentials.acquire({ package: 'Schannel', use: 'outbound', manualValidation: true, protocols: ['TLSv1.3'] });
+      const { seen, protocol } = await handshake(server, only13);
+      assert.ok(seen.includes('s:SEC_E_OK'), seen.join(' '));
+      assert.equal(protocol, SP_PROT.TLS1_2_CLIENT);
+    } else {
+      // Microsoft's Schannel (Windows 11 / Server 2022 and later) negotiates TLS 1.3 with SCH_CREDENTIALS.
+      using server = await Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate, protocols: ['TLSv1.3'] });
+      using only13 = await Credentials.acquire({ package: 'Schannel', use: 'outbound', manualValidation: true, protocols: ['TLSv1.3'] });
+      const { seen, protocol } = await handshake(server, only13);
+      assert.ok(seen.includes('s:SEC_E_OK'), seen.join(' '));
+      assert.equal(protocol, SP_PROT.TLS1_3_CLIENT);
+    }
+  });
+
+  it('a disposed certificate: an Error before any call', async () => {
+    const disposed = Certificate.fromPfxSync(pfx, 'pfx password');
+    disposed.dispose();
+    await assert.rejects(Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate: disposed }), { name: 'Error', message: /options.certificate has been disposed/ });
+  });
+
+  it('the certificate disposed while the asynchronous acquire is in flight: the call keeps its own reference', async () => {
+    const before = handleFigures();
+    const transient = Certificate.fromPfxSync(pfx, 'pfx password');
+    const pending = Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate: transient });
+    transient.dispose();
+    using server = await pending;
+    const { seen } = await handshake(server, client);
+    assert.ok(seen.includes('s:SEC_E_OK'), seen.join(' '));
+    server.dispose();
+    const after = handleFigures();
+    assert.equal(after.certificateContexts, before.certificateContexts);
+    assert.equal(after.certificateStores, before.certificateStores);
+    assert.equal(after.credentials, before.credentials);
+  });
+
+  it('wrong option shapes: TypeError naming the option, no call', async () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ certificate: made.der }, /options.certificate must be a Certificate/],
+      [{ protocols: 'TLSv1.2' }, /options.protocols must be a non-empty array/],
+      [{ protocols: [] }, /options.protocols must be a non-empty array/],
+      [{ protocols: ['SSLv3'] }, /options.protocols\[\] must be one of/],
+      [{ manualValidation: 'yes' }, /options.manualValidation must be true or false/],
+      [{ revocation: 'strict' }, /options.revocation must be one of/],
+      [{ schannelCredVersion: 'SCHANNEL_CRED_V3' }, /options.schannelCredVersion/],
+      [{ rootStore: {} }, /options.rootStore must be an HCERTSTORE/],
+      [{ sessionLifespan: -1 }, /options.sessionLifespan/],
+      [{ disabledCrypto: {} }, /options.disabledCrypto must be an array/],
+      [{ schannelCredVersion: 'SCHANNEL_CRED', disabledCrypto: [] }, /disabledCrypto needs SCH_CREDENTIALS/],
+    ];
+    for (const [options, message] of bad) {
+      await assert.rejects(Credentials.acquire({ package: 'Schannel', use: 'inbound', ...options } as never), (e: Error) => {
+        assert.ok(e instanceof TypeError || e instanceof RangeError, `${e.name}: ${e.message}`);
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+  });
+
+  it('CredSSP: a CREDSSP_CRED with inner Schannel credentials and an identity; Wine has no CredSSP package', async () => {
+    const pending = Credentials.acquire({
+      package: 'CredSSP', use: 'outbound', schannel: { manualValidation: true },
+      identity: { user: 'alice', domain: 'EXAMPLE', password: 'not sent anywhere' },
+    });
+    if (wineVersion()) {
+      await assert.rejects(pending, (e: SspiError) => e instanceof SspiError && e.code === 'SEC_E_SECPKG_NOT_FOUND' && !e.message.includes('not sent anywhere'));
+    } else {
+      // https://learn.microsoft.com/en-us/windows/win32/api/credssp/ns-credssp-credssp_cred
+      (await pending).dispose();
+    }
+    await assert.rejects(Credentials.acquire({ package: 'CredSSP', schannel: 'tls' } as never), { name: 'TypeError', message: /options.schannel must be an object/ });
+    await assert.rejects(Credentials.acquire({ package: 'CredSSP', submitType: CREDSSP_SUBMIT_TYPE.CredsspPasswordCreds, identity: { user: 'a' } } as never),
+      { name: 'TypeError', message: /options.identity.password must be a string/ });
+  });
+});
