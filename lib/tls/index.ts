@@ -6,20 +6,22 @@
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { Credentials } from '../credentials';
+import { Certificate } from '../certificates';
+import { AcquireCredentialsOptions, Credentials, SchannelOptions, TlsProtocol } from '../credentials';
+import { TLS_VERSIONS } from './schannel';
 import { TlsSocket, TlsSocketOptions } from './socket';
 
 export { TlsSocket, TlsError, DEFAULT_HANDSHAKE_TIMEOUT } from './socket';
 export type { TlsSocketOptions, TlsDiagnostics } from './socket';
 export { schannelHandshake, SIDES } from './handshake';
 export type { TlsRole, SchannelSide, SchannelHandshakeOptions } from './handshake';
-export { applicationProtocols, protocolName, RecordFramer, SCHANNEL_SHUTDOWN, SCHANNEL_ALERT, TLS1_ALERT_FATAL, TLS1_ALERT } from './schannel';
+export { applicationProtocols, protocolName, RecordFramer, TLS1_ALERT_FATAL, TLS1_ALERT } from './schannel';
 export { peerCertificate } from './certificate';
 export type { PeerCertificate, CertificateName } from './certificate';
 
 /** TLS versions by Node's names. */
-export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-const VERSIONS: TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+export type TlsVersion = TlsProtocol;
+const VERSIONS: readonly TlsVersion[] = TLS_VERSIONS;
 
 /** The versions from minVersion to maxVersion (undefined: Schannel's defaults). */
 function protocols(min: unknown, max: unknown): TlsVersion[] | undefined {
@@ -36,12 +38,6 @@ function protocols(min: unknown, max: unknown): TlsVersion[] | undefined {
   return VERSIONS.slice(lo, hi + 1);
 }
 
-/** A certificate with its private key, as the credentials module gives it (lib/certificates.ts). */
-export interface CertificateLike {
-  /** The DER encoding. */
-  readonly raw: Buffer;
-}
-
 /** Options of {@link connect}. */
 export interface ConnectOptions {
   /** An existing transport (net.Socket or any Duplex); else a TCP connection to host:port is made. */
@@ -53,7 +49,7 @@ export interface ConnectOptions {
   /** Outbound Schannel credentials; default: acquired here (and disposed with the socket). */
   credentials?: Credentials;
   /** A client certificate, offered when the server asks for one (SEC_I_INCOMPLETE_CREDENTIALS). */
-  certificate?: CertificateLike;
+  certificate?: Certificate;
   /** Default true; false: ISC_REQ_MANUAL_CRED_VALIDATION (see TlsSocketOptions.rejectUnauthorized). */
   rejectUnauthorized?: boolean;
   /** Trust anchors checked by the socket besides Schannel (PEM or DER). */
@@ -66,9 +62,8 @@ export interface ConnectOptions {
   handshakeTimeout?: number;
 }
 
-function acquire(options: Record<string, unknown>): Promise<Credentials> {
-  // The Schannel credential options (certificate, protocols) are the credentials module's; passed through.
-  return Credentials.acquire(options as unknown as Parameters<typeof Credentials.acquire>[0]);
+function acquire(options: AcquireCredentialsOptions & SchannelOptions): Promise<Credentials> {
+  return Credentials.acquire(options);
 }
 
 /**
@@ -88,7 +83,11 @@ export function connect(options: ConnectOptions, listener?: () => void): TlsSock
   const host = options.host ?? 'localhost';
   const transport = options.socket ?? net.connect({ host, port: options.port as number });
   const versions = protocols(options.minVersion, options.maxVersion);
-  const base: Record<string, unknown> = { package: 'Schannel', use: 'outbound', ...(versions ? { protocols: versions } : {}) };
+  if (options.certificate !== undefined && !(options.certificate instanceof Certificate)) throw new TypeError('options.certificate must be a Certificate');
+  const base: AcquireCredentialsOptions & SchannelOptions = {
+    package: 'Schannel', use: 'outbound', ...(versions ? { protocols: versions } : {}),
+    ...(options.rejectUnauthorized === false ? { manualValidation: true } : {}),
+  };
   const withCertificate = options.certificate ? (): Promise<Credentials> => acquire({ ...base, certificate: options.certificate }) : undefined;
   const socketOptions: TlsSocketOptions = {
     credentials: options.credentials ?? acquire(base),
@@ -99,6 +98,8 @@ export function connect(options: ConnectOptions, listener?: () => void): TlsSock
     ALPNProtocols: options.ALPNProtocols,
     handshakeTimeout: options.handshakeTimeout,
     clientCredentials: withCertificate,
+    minVersion: options.minVersion,
+    maxVersion: options.maxVersion,
   };
   let socket: TlsSocket;
   try {
@@ -114,7 +115,7 @@ export function connect(options: ConnectOptions, listener?: () => void): TlsSock
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** The server certificate with its private key (Certificate of lib/certificates.ts). */
-  certificate?: CertificateLike;
+  certificate?: Certificate;
   /** Inbound Schannel credentials; default: acquired from `certificate` (and disposed when the server closes). */
   credentials?: Credentials;
   /** Ask clients for a certificate (ASC_REQ_MUTUAL_AUTH). */
@@ -145,6 +146,7 @@ export class TlsServer extends net.Server {
       throw new TypeError('options.certificate (or options.credentials) is required for a TLS server');
     }
     if (options.credentials !== undefined && !(options.credentials instanceof Credentials)) throw new TypeError('options.credentials must be Credentials');
+    if (options.certificate !== undefined && !(options.certificate instanceof Certificate)) throw new TypeError('options.certificate must be a Certificate');
     this.tlsOptions = options;
     this.owns = options.credentials === undefined;
     const versions = protocols(options.minVersion, options.maxVersion);
@@ -175,6 +177,8 @@ export class TlsServer extends net.Server {
       ALPNProtocols: o.ALPNProtocols,
       handshakeTimeout: o.handshakeTimeout,
       certificateDer: o.certificate?.raw,
+      minVersion: o.minVersion,
+      maxVersion: o.maxVersion,
     });
     const onError = (e: Error): void => {
       this.emit('tlsClientError', e, tlsSocket);

@@ -3,33 +3,35 @@
  * ApplyControlToken, protocol names, the SEC_APPLICATION_PROTOCOLS serialization (ALPN), and a
  * framer that checks TLS record headers as bytes arrive.
  *
- * Values are schannel.h's (MinGW-w64's copy; the Windows SDK has the same numbers):
- * SCHANNEL_SHUTDOWN 1, SCHANNEL_ALERT 2, TLS1_ALERT_FATAL 2, TLS1_ALERT_BAD_CERTIFICATE 42,
- * TLS1_ALERT_CERTIFICATE_UNKNOWN 46, TLS1_ALERT_UNKNOWN_CA 48, SP_PROT_*.
+ * SCHANNEL_* token types and SP_PROT_* bits come from lib/constants.ts; the alert values here are
+ * schannel.h's (MinGW-w64's copy; the Windows SDK has the same numbers): TLS1_ALERT_FATAL 2,
+ * TLS1_ALERT_BAD_CERTIFICATE 42, TLS1_ALERT_CERTIFICATE_UNKNOWN 46, TLS1_ALERT_UNKNOWN_CA 48, TLS1_ALERT_PROTOCOL_VERSION 70.
  * @packageDocumentation
  */
 
-/** dwTokenType of the control tokens ApplyControlToken takes (schannel.h). */
-export const SCHANNEL_SHUTDOWN = 1;
-/** dwTokenType of SCHANNEL_ALERT_TOKEN (schannel.h). */
-export const SCHANNEL_ALERT = 2;
-/** SCHANNEL_ALERT_TOKEN.dwAlertType: a fatal alert (schannel.h). */
+import { SP_PROT } from '../constants';
+
+/** SCHANNEL_ALERT_TOKEN.dwAlertType: a fatal alert (schannel.h; not in lib/constants.ts yet). */
 export const TLS1_ALERT_FATAL = 2;
 /** TLS alert numbers (RFC 5246 section 7.2, schannel.h TLS1_ALERT_*). */
 export enum TLS1_ALERT {
   BAD_CERTIFICATE = 42,
   CERTIFICATE_UNKNOWN = 46,
   UNKNOWN_CA = 48,
+  PROTOCOL_VERSION = 70,
 }
 
-/** SP_PROT_* bits of SecPkgContext_ConnectionInfo.dwProtocol (schannel.h), client and server. */
+/** SP_PROT_* bits of SecPkgContext_ConnectionInfo.dwProtocol, client and server. */
 const PROTOCOLS: [number, string][] = [
-  [0x00000010 | 0x00000020, 'SSLv3'],
-  [0x00000040 | 0x00000080, 'TLSv1'],
-  [0x00000100 | 0x00000200, 'TLSv1.1'],
-  [0x00000400 | 0x00000800, 'TLSv1.2'],
-  [0x00001000 | 0x00002000, 'TLSv1.3'],
+  [SP_PROT.SSL3_SERVER | SP_PROT.SSL3_CLIENT, 'SSLv3'],
+  [SP_PROT.TLS1_0, 'TLSv1'],
+  [SP_PROT.TLS1_1, 'TLSv1.1'],
+  [SP_PROT.TLS1_2, 'TLSv1.2'],
+  [SP_PROT.TLS1_3, 'TLSv1.3'],
 ];
+
+/** The TLS versions in order, by Node's names. */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 /** Node's name for an SP_PROT_* protocol ('TLSv1.2'), or `unknown (0x...)`. */
 export function protocolName(dwProtocol: number): string {

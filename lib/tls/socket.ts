@@ -16,9 +16,9 @@ import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { SECBUFFER, SECPKG_ATTR, SECURITY_STATUS } from '../constants';
+import { SCHANNEL, SECBUFFER, SECPKG_ATTR, SECURITY_STATUS } from '../constants';
 import { ClientContext, SecurityContext, ServerContext, StepResult } from '../context';
-import { Credentials } from '../credentials';
+import { Credentials, TlsProtocol } from '../credentials';
 import { isSuccess, SspiError } from '../errors';
 import { TokenExchange } from '../handshake';
 import { fromSecPkgContextBindings, tlsServerEndPointBindings } from '../bindings';
@@ -29,8 +29,7 @@ import { SecPkgContextStreamSizes } from '../raw/attributes';
 import { peerCertificate, PeerCertificate } from './certificate';
 import { schannelHandshake, SIDES, TlsRole } from './handshake';
 import {
-  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, SCHANNEL_ALERT, SCHANNEL_SHUTDOWN,
-  TLS1_ALERT, TLS1_ALERT_FATAL,
+  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, TLS1_ALERT, TLS1_ALERT_FATAL, TLS_VERSIONS,
 } from './schannel';
 
 const EMPTY = Buffer.alloc(0);
@@ -65,6 +64,8 @@ export interface TlsDiagnostics {
   recordsSent: number;
   /** Handshakes run after the first (SEC_I_RENEGOTIATE). */
   renegotiations: number;
+  /** The steps after ApplyControlToken (close_notify, alerts): status name and the bytes of the record made. */
+  controlSteps: { code: string; token?: number }[];
 }
 
 /** Options of {@link TlsSocket} (connect() and createServer() build them). */
@@ -96,6 +97,13 @@ export interface TlsSocketOptions {
    * (SEC_I_INCOMPLETE_CREDENTIALS) and the credentials given have none; disposed with the socket.
    */
   clientCredentials?: () => Promise<Credentials>;
+  /**
+   * The lowest / highest protocol version this connection may use. The credentials carry the same
+   * restriction to Schannel (SCH_CREDENTIALS TLS_PARAMETERS); the socket checks the negotiated
+   * version too, because not every Schannel applies it (Wine 10 ignores TLS_PARAMETERS).
+   */
+  minVersion?: TlsProtocol;
+  maxVersion?: TlsProtocol;
   /** Server: the DER of its own certificate (channel bindings where SECPKG_ATTR_ENDPOINT_BINDINGS is not answered). */
   certificateDer?: Buffer;
 }
@@ -127,7 +135,7 @@ export class TlsSocket extends Duplex {
   /** The ALPN protocol agreed (SECPKG_ATTR_APPLICATION_PROTOCOL), or false. */
   alpnProtocol: string | false = false;
   /** What Schannel reported on this connection. */
-  readonly diagnostics: TlsDiagnostics = { handshakeSteps: [], decryptCalls: 0, incomplete: [], extra: 0, recordsSent: 0, renegotiations: 0 };
+  readonly diagnostics: TlsDiagnostics = { handshakeSteps: [], decryptCalls: 0, incomplete: [], extra: 0, recordsSent: 0, renegotiations: 0, controlSteps: [] };
   /** The transport carrying the ciphertext. */
   readonly transport: Duplex;
 
@@ -149,6 +157,8 @@ export class TlsSocket extends Duplex {
   private readyReject!: (e: Error) => void;
   private timer: NodeJS.Timeout | undefined;
   private secureDone = false;
+  /** A control step (close_notify, alert) is running on the context: no DecryptMessage meanwhile. */
+  private controlBusy = false;
 
   /**
    * @param transport - the ciphertext stream (a connected or connecting net.Socket, or any Duplex).
@@ -228,13 +238,15 @@ export class TlsSocket extends Duplex {
       this.waiting = undefined;
       w(undefined);
     }
-    if (this.state === 'open') {
-      this.pump();
-      if (this.state === 'open') {
-        // The transport ended without a close_notify (or with a record cut short): the plaintext ends here.
-        this.state = 'closed';
-        this.push(null);
-      }
+    this.pump();
+  }
+
+  /** After the transport's end, once every record received has been opened: the plaintext ends too. */
+  private endIfTransportEnded(): void {
+    if (this.transportEnded && this.state === 'open' && !this.controlBusy) {
+      // The transport ended without a close_notify (or with a record cut short): the plaintext ends here.
+      this.state = 'closed';
+      this.push(null);
     }
   }
 
@@ -329,7 +341,7 @@ export class TlsSocket extends Duplex {
         const failure = this.validate();
         if (failure) {
           this.authorizationError = failure.error;
-          if (this.options.rejectUnauthorized !== false) {
+          if (this.options.rejectUnauthorized !== false || failure.error.code === 'ERR_TLS_PROTOCOL_VERSION') {
             await this.sendAlert(failure.alert).catch(() => undefined);
             this.destroy(failure.error);
             return;
@@ -377,6 +389,19 @@ export class TlsSocket extends Duplex {
    * with `ca`, that the certificate is one of them or issued and signed by one of them.
    */
   private validate(): { error: TlsError; alert: TLS1_ALERT } | undefined {
+    const { minVersion, maxVersion } = this.options;
+    if (minVersion || maxVersion) {
+      const version = protocolName(this.context!.queryAttribute(SECPKG_ATTR.CONNECTION_INFO).dwProtocol);
+      const at = TLS_VERSIONS.indexOf(version as TlsProtocol);
+      const lo = minVersion ? TLS_VERSIONS.indexOf(minVersion) : 0;
+      const hi = maxVersion ? TLS_VERSIONS.indexOf(maxVersion) : TLS_VERSIONS.length - 1;
+      if (at < lo || at > hi) {
+        return {
+          error: new TlsError('ERR_TLS_PROTOCOL_VERSION', `the connection uses ${version}, outside ${minVersion ?? TLS_VERSIONS[0]}..${maxVersion ?? TLS_VERSIONS[TLS_VERSIONS.length - 1]}`),
+          alert: TLS1_ALERT.PROTOCOL_VERSION,
+        };
+      }
+    }
     if (this.role === 'server') {
       if (this.options.requestCert && this.options.rejectUnauthorized !== false && !this.hasPeerCertificate()) {
         return { error: new TlsError('ERR_TLS_CERT_REQUIRED', 'the client sent no certificate'), alert: TLS1_ALERT.CERTIFICATE_UNKNOWN };
@@ -413,7 +438,7 @@ export class TlsSocket extends Duplex {
    */
   private async sendAlert(alert: TLS1_ALERT): Promise<void> {
     const token = Buffer.alloc(12);
-    token.writeUInt32LE(SCHANNEL_ALERT, 0);
+    token.writeUInt32LE(SCHANNEL.ALERT, 0);
     token.writeUInt32LE(TLS1_ALERT_FATAL, 4);
     token.writeUInt32LE(alert, 8);
     await this.controlStep(token);
@@ -429,9 +454,11 @@ export class TlsSocket extends Duplex {
     try {
       r = await context.step(undefined, { outputBuffers: [{ BufferType: SECBUFFER.ALERT, cbBuffer: 512 }] });
     } catch (e) {
+      if (e instanceof SspiError) this.diagnostics.controlSteps.push({ code: e.code, token: e.token?.length });
       if (e instanceof SspiError && e.token) await this.writeTransport(e.token).catch(() => undefined);
       throw e;
     }
+    this.diagnostics.controlSteps.push({ code: r.code, token: r.token?.length });
     if (r.token) await this.writeTransport(r.token);
   }
 
@@ -440,7 +467,7 @@ export class TlsSocket extends Duplex {
   /** Opens the records received, as far as the reader wants them. */
   private pump(): void {
     const context = this.context;
-    while (this.state === 'open' && context && !this.readBlocked && this.incoming.length >= RECORD_HEADER) {
+    while (this.state === 'open' && context && !this.controlBusy && !this.readBlocked && this.incoming.length >= RECORD_HEADER) {
       const window = this.incoming.length > DECRYPT_WINDOW ? this.incoming.subarray(0, DECRYPT_WINDOW) : this.incoming;
       const rest = window.length < this.incoming.length ? this.incoming.subarray(window.length) : EMPTY;
       const message: SecBufferDesc = [
@@ -484,6 +511,7 @@ export class TlsSocket extends Duplex {
       return;
     }
     if (this.readBlocked) this.transport.pause();
+    else this.endIfTransportEnded();
   }
 
   /** SEC_I_RENEGOTIATE: the handshake loop again, fed the bytes after the record (SECBUFFER_EXTRA). */
@@ -554,13 +582,13 @@ export class TlsSocket extends Duplex {
     await this.whenOpen();
     if (this.transport.destroyed || this.transport.writableEnded) return;
     const token = Buffer.alloc(4);
-    token.writeUInt32LE(SCHANNEL_SHUTDOWN, 0);
-    const wasOpen = this.state === 'open';
-    this.state = 'handshaking';
+    token.writeUInt32LE(SCHANNEL.SHUTDOWN, 0);
+    this.controlBusy = true;
     try {
       await this.controlStep(token);
     } finally {
-      if (wasOpen && !this.destroyed) this.state = 'open';
+      this.controlBusy = false;
+      this.pump(); // records that arrived meanwhile (the peer's close_notify)
     }
   }
 
@@ -581,7 +609,13 @@ export class TlsSocket extends Duplex {
     }
     if (this.options.ownsCredentials) this.credentials?.dispose();
     this.extraCredentials?.dispose();
-    this.transport.destroy();
+    if (!error && this.transport.writableEnded && !this.transport.writableFinished && !this.transport.destroyed) {
+      // After end(): let the close_notify already written reach the peer before the transport goes.
+      this.transport.once('finish', () => this.transport.destroy());
+      this.transport.once('error', () => this.transport.destroy());
+    } else {
+      this.transport.destroy();
+    }
     callback(failure);
   }
 
