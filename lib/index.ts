@@ -7,6 +7,7 @@
  * - {@link handshake} / {@link runHandshake}: promise-based handshake loops.
  * - {@link channelBindings}, {@link tlsServerEndPointBindings}, {@link tlsUniqueBindings},
  *   {@link fromSecPkgContextBindings}: SEC_CHANNEL_BINDINGS (RFC 5929) for the contexts' `channelBindings`.
+ * - {@link connect} / {@link createServer} / {@link TlsSocket}: TLS on Schannel (lib/tls), Node `tls`-like.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
  * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function;
  *   {@link RequirementError}: a context that completed short of its `requirements`.
@@ -73,3 +74,11 @@ export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';
 export { AccessToken, guestOrAnonymous, WELL_KNOWN_SID, DOMAIN_USER_RID_GUEST, DOMAIN_GROUP_RID_GUESTS } from './token';
 export type { TokenGroup, AccountName, ImpersonationLevel } from './token';
+export {
+  connect, createServer, TlsServer, TlsSocket, TlsError, schannelHandshake, SIDES, applicationProtocols, peerCertificate,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+} from './tls';
+export type {
+  ConnectOptions, ServerOptions, TlsSocketOptions, TlsDiagnostics, TlsRole, TlsVersion, SchannelSide, SchannelHandshakeOptions,
+  PeerCertificate, CertificateName,
+} from './tls';

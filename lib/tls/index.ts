@@ -48,7 +48,10 @@ export interface ConnectOptions {
   servername?: string;
   /** Outbound Schannel credentials; default: acquired here (and disposed with the socket). */
   credentials?: Credentials;
-  /** A client certificate, offered when the server asks for one (SEC_I_INCOMPLETE_CREDENTIALS). */
+  /**
+   * A client certificate (with its private key), sent when the server asks for one: part of the
+   * credentials acquired here, or, with `credentials`, acquired on SEC_I_INCOMPLETE_CREDENTIALS.
+   */
   certificate?: Certificate;
   /** Default true; false: ISC_REQ_MANUAL_CRED_VALIDATION (see TlsSocketOptions.rejectUnauthorized). */
   rejectUnauthorized?: boolean;
@@ -88,9 +91,13 @@ export function connect(options: ConnectOptions, listener?: () => void): TlsSock
     package: 'Schannel', use: 'outbound', ...(versions ? { protocols: versions } : {}),
     ...(options.rejectUnauthorized === false ? { manualValidation: true } : {}),
   };
-  const withCertificate = options.certificate ? (): Promise<Credentials> => acquire({ ...base, certificate: options.certificate }) : undefined;
+  // A client certificate goes into the credentials from the start: Schannel sends it when the server
+  // asks (Wine 10's never answers SEC_I_INCOMPLETE_CREDENTIALS; it sends what the credentials hold).
+  // With caller-given credentials, it is acquired when Schannel says the server wants one.
+  const certificate = options.certificate ? { certificate: options.certificate } : {};
+  const withCertificate = options.certificate && options.credentials ? (): Promise<Credentials> => acquire({ ...base, ...certificate }) : undefined;
   const socketOptions: TlsSocketOptions = {
-    credentials: options.credentials ?? acquire(base),
+    credentials: options.credentials ?? acquire({ ...base, ...certificate }),
     ownsCredentials: options.credentials === undefined,
     servername: options.servername ?? host,
     rejectUnauthorized: options.rejectUnauthorized,

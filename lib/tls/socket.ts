@@ -183,14 +183,21 @@ export class TlsSocket extends Duplex {
     transport.on('end', () => this.onTransportEnd());
     transport.on('close', () => this.onTransportEnd());
     transport.on('error', (e: Error) => this.destroy(e));
-    this.timer = setTimeout(() => {
-      this.destroy(new TlsError('ERR_TLS_HANDSHAKE_TIMEOUT', `the TLS handshake did not finish in ${this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT} ms`));
-    }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-    this.timer.unref?.();
+    this.startTimer();
     Promise.resolve(options.credentials).then((c) => this.begin(c), (e: Error) => {
       if (options.ownsCredentials) this.credentials = undefined;
       this.destroy(e);
     });
+  }
+
+  /** The time limit of a handshake (the first, or a renegotiation). */
+  private startTimer(): void {
+    clearTimeout(this.timer);
+    const ms = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.timer = setTimeout(() => {
+      this.destroy(new TlsError('ERR_TLS_HANDSHAKE_TIMEOUT', `the TLS handshake did not finish in ${ms} ms`));
+    }, ms);
+    this.timer.unref?.();
   }
 
   private newReady(): Promise<void> {
@@ -517,6 +524,7 @@ export class TlsSocket extends Duplex {
   /** SEC_I_RENEGOTIATE: the handshake loop again, fed the bytes after the record (SECBUFFER_EXTRA). */
   private renegotiate(): void {
     this.diagnostics.renegotiations++;
+    this.startTimer();
     this.ready = this.newReady();
     const input = this.incoming;
     this.incoming = EMPTY;
