@@ -13,7 +13,7 @@ import { disposeSymbol } from './disposable';
 import { check, SspiError } from './errors';
 import { optionalString, optionsObject, own } from './options';
 import {
-  CertCloseStore, CertContextResult, CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFindCertificateInStore, CertFreeCertificateContext,
+  CertCloseStore, CertContextResult, CertCreateCertificateContext, CertDuplicateCertificateContext, CertEnumCertificatesInStore, CertFindCertificateInStore, CertFreeCertificateContext,
   CertGetCertificateContextProperty, CertOpenStore, CertStoreResult, HCERTSTORE, isCertContext, PCCERT_CONTEXT,
   PFXImportCertStore, PFXImportCertStoreAsync,
 } from './raw/schannel';
@@ -21,9 +21,11 @@ import {
 /** Options of {@link Certificate.fromPfx}. */
 export interface PfxOptions {
   /**
-   * dwFlags of PFXImportCertStore (PKCS12.* and CRYPT.* bits). Default 0: the private key is persisted in
-   * the current user's key store (Microsoft's Schannel server credentials need a persisted key;
-   * PKCS12.NO_PERSIST_KEY keeps it in memory only, which they cannot use).
+   * dwFlags of PFXImportCertStore (PKCS12.* and CRYPT.* bits). Default 0: the private key is imported into
+   * the current user's key store, where it stays after dispose() (crypt32 does not remove it);
+   * PKCS12.NO_PERSIST_KEY keeps it in memory only (Wine 10's Schannel accepts such a certificate for
+   * inbound credentials; whether a given Windows version's Schannel, which runs in LSASS, can use an
+   * in-memory key is for the caller to check).
    */
   flags?: number;
   /** Which certificate of the PFX (SHA-1 thumbprint, hex); default: the first one with a private key. */
@@ -183,6 +185,17 @@ export class Certificate {
     } finally {
       CertCloseStore(store);
     }
+  }
+
+  /**
+   * A certificate from its DER bytes, without a private key (a peer's certificate, or one to trust), via
+   * [CertCreateCertificateContext](https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certcreatecertificatecontext).
+   * @returns the certificate; the caller disposes it.
+   * @throws TypeError when `der` is not a Buffer / Uint8Array.
+   * @throws SspiError (`function: 'CertCreateCertificateContext'`) for bytes that are not a certificate.
+   */
+  static fromDer(der: Uint8Array): Certificate {
+    return Certificate.found(CertCreateCertificateContext(ENCODING, der), 'CertCreateCertificateContext');
   }
 
   /**

@@ -273,9 +273,9 @@ function parseOptions(value: unknown): ParsedOptions {
   const principal = optionalString(options, 'principal', 'options.principal', true) ?? null;
   const kind = pkg.toLowerCase();
   let authData: AuthData | null;
-  if (kind === 'schannel' || kind === 'microsoft unified security protocol provider') {
+  if (kind === 'schannel' || kind === 'microsoft unified security protocol provider' || kind === 'default tls ssp') {
     authData = schannelCred(options, use, 'options');
-  } else if (kind === 'credssp') {
+  } else if (kind === 'credssp' || kind === 'tsssp') {
     const inner = own(options, 'schannel');
     if (inner !== undefined && (typeof inner !== 'object' || inner === null || Array.isArray(inner))) {
       throw new TypeError('options.schannel must be an object of Schannel options');
@@ -344,8 +344,8 @@ export class Credentials {
    * @rejects Error with `code` 'ERR_SSPI_QUEUE_FULL' ({@link isQueueFull}) when the SSPI call queue is full.
    * @rejects SspiError (`function: 'AcquireCredentialsHandle'`): SEC_E_SECPKG_NOT_FOUND for an
    *   unknown package, SEC_E_NO_CREDENTIALS when the current user has none for it,
-   *   SEC_E_NOT_OWNER, SEC_E_INTERNAL_ERROR, SEC_E_INSUFFICIENT_MEMORY. Schannel:
-   *   SEC_E_NO_CREDENTIALS for a certificate without a usable private key, SEC_E_ALGORITHM_MISMATCH
+   *   SEC_E_NOT_OWNER, SEC_E_INTERNAL_ERROR, SEC_E_INSUFFICIENT_MEMORY. Schannel: a failure for a
+   *   certificate without a usable private key (Wine 10: SEC_E_UNKNOWN_CREDENTIALS), SEC_E_ALGORITHM_MISMATCH
    *   when no allowed protocol is available (Wine 10 for TLS 1.3 with SCHANNEL_CRED). CredSSP under
    *   Wine: SEC_E_SECPKG_NOT_FOUND (Wine has no CredSSP package).
    *   A wrong password is usually not detected here but by the handshake (SEC_E_LOGON_DENIED).

@@ -283,7 +283,7 @@ Napi::Object StatusResult(Napi::Env env, uint32_t status) {
 }
 
 // certOpenStore(lpszStoreProvider: number, dwEncodingType, dwFlags, pvPara: string | null)
-//   -> { status, store? }
+//   -> { status, store? } (no store with CERT_STORE_DELETE_FLAG)
 // Only providers whose pvPara is a wide string or nothing: CERT_STORE_PROV_MEMORY (2),
 // CERT_STORE_PROV_FILENAME_W (8), CERT_STORE_PROV_SYSTEM_W (10), CERT_STORE_PROV_SYSTEM_REGISTRY_W (13),
 // CERT_STORE_PROV_PHYSICAL_W (14). hCryptProv is always 0 (Microsoft: "passing NULL is recommended").
@@ -301,7 +301,11 @@ Napi::Value OpenStore(const Napi::CallbackInfo& info) {
   SetLastError(0);
   HCERTSTORE h = CertOpenStore(reinterpret_cast<LPCSTR>(static_cast<uintptr_t>(provider)), encoding, 0, flags,
                                hasPara ? para.c_str() : nullptr);
-  Napi::Object result = StatusResult(env, h != nullptr ? 0 : LastErrorStatus());
+  // With CERT_STORE_DELETE_FLAG the store is deleted and NULL returned either way; the last error
+  // tells success (0) from failure.
+  bool deleted = (flags & CERT_STORE_DELETE_FLAG) != 0;
+  uint32_t status = h != nullptr ? 0 : (deleted && GetLastError() == 0) ? 0 : LastErrorStatus();
+  Napi::Object result = StatusResult(env, status);
   if (h != nullptr) {
     gStores++;
     result.Set("store", NewStore(env, h));
@@ -369,6 +373,17 @@ Napi::Value EnumCertificates(const Napi::CallbackInfo& info) {
   PCCERT_CONTEXT prev = PreviousOf(info[1]);
   SetLastError(0);
   return CertResult(info.Env(), CertEnumCertificatesInStore(store, prev));
+}
+
+// certCreateCertificateContext(dwCertEncodingType, pbCertEncoded: Uint8Array) -> { status, certificate? }
+// A context of its own (in no store, without a private key) from the encoded bytes, which crypt32 copies.
+Napi::Value CreateCertificate(const Napi::CallbackInfo& info) {
+  DWORD encoding = ToUint32(info[0], "dwCertEncodingType");
+  if (!IsUint8Array(info[1])) throw Napi::TypeError::New(info.Env(), "pbCertEncoded must be a Buffer or Uint8Array");
+  Napi::Uint8Array der = info[1].As<Napi::Uint8Array>();
+  if (der.ByteLength() > 0xFFFFFFFFu) throw Napi::RangeError::New(info.Env(), "pbCertEncoded is too long");
+  SetLastError(0);
+  return CertResult(info.Env(), CertCreateCertificateContext(encoding, der.Data(), static_cast<DWORD>(der.ByteLength())));
 }
 
 // certDuplicateCertificateContext(pCertContext) -> a new PCCERT_CONTEXT object (its own reference).
@@ -523,7 +538,12 @@ void SchannelAuthData::Parse(const Napi::Value& value, const std::string& what) 
     root_ = CertDuplicateStore(StoreOf(root, what + ".hRootStore"));
     gStores++;
   }
+  // paCred holds certificate contexts only: SCH_CRED_FORMAT_CERT_HASH(_STORE) would make Schannel read
+  // each entry as a SCHANNEL_CERT_HASH(_STORE) structure, which this marshalling does not build.
   DWORD format = FieldUint32(o, "dwCredFormat", what);
+  if (format != SCH_CRED_FORMAT_CERT_CONTEXT) {
+    throw Napi::RangeError::New(env, what + ".dwCredFormat must be SCH_CRED_FORMAT_CERT_CONTEXT (0): paCred holds certificate contexts");
+  }
   DWORD lifespan = FieldUint32(o, "dwSessionLifespan", what);
   DWORD flags = FieldUint32(o, "dwFlags", what);
   PCCERT_CONTEXT* paCred = certs_.empty() ? nullptr : certs_.data();
@@ -675,6 +695,7 @@ void InitSchannel(Napi::Env env, Napi::Object exports) {
   exports.Set("certOpenStore", Napi::Function::New<OpenStore>(env, "certOpenStore"));
   exports.Set("certFindCertificateInStore", Napi::Function::New<FindCertificate>(env, "certFindCertificateInStore"));
   exports.Set("certEnumCertificatesInStore", Napi::Function::New<EnumCertificates>(env, "certEnumCertificatesInStore"));
+  exports.Set("certCreateCertificateContext", Napi::Function::New<CreateCertificate>(env, "certCreateCertificateContext"));
   exports.Set("certDuplicateCertificateContext", Napi::Function::New<DuplicateCertificate>(env, "certDuplicateCertificateContext"));
   exports.Set("certAddCertificateContextToStore", Napi::Function::New<AddCertificate>(env, "certAddCertificateContextToStore"));
   exports.Set("certDeleteCertificateFromStore", Napi::Function::New<DeleteCertificate>(env, "certDeleteCertificateFromStore"));

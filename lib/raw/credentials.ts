@@ -61,7 +61,7 @@ export interface TLS_PARAMETERS {
  */
 export interface SCH_CREDENTIALS {
   dwVersion: 5;
-  /** SCH_CRED_FORMAT (CERT_CONTEXT by default). */
+  /** SCH_CRED_FORMAT.CERT_CONTEXT (0), the only format marshalled: paCred holds certificate contexts. */
   dwCredFormat?: number;
   /** The certificates (with private keys) to authenticate with: a server's, or a client's. */
   paCred?: PCCERT_CONTEXT[];
@@ -133,17 +133,26 @@ const SCHANNEL_PACKAGES = ['schannel', 'microsoft unified security protocol prov
 const CREDSSP_PACKAGES = ['credssp', 'tsssp'];
 
 /**
- * A copy of `value` made of own properties only, into objects with no prototype, following `shape`
- * (field name -> nested shape; 'array' of a shape; true: the value as it is). An inherited (polluted)
- * Password, paCred or dwFlags is never read; the native side checks every type.
+ * What {@link ownCopy} keeps of a value: `true` the value as it is, an object the named fields (each by
+ * its own shape), an {@link ArrayOf} each element.
  */
-type Shape = true | { [field: string]: Shape } | { array: Shape };
+type Shape = true | ArrayOf | { [field: string]: Shape };
+class ArrayOf {
+  constructor(readonly element: Shape) {}
+}
+
+/**
+ * A copy of `value` made of own properties only, into objects with no prototype, following `shape`:
+ * an inherited (polluted) Password, paCred or dwFlags is never read. Values of other types than the
+ * shape expects are passed on as they are; the native side checks every type and names the field.
+ */
 function ownCopy(value: unknown, shape: Shape): unknown {
   if (shape === true || typeof value !== 'object' || value === null) return value;
-  if ('array' in shape && Object.keys(shape).length === 1 && (shape as { array: Shape }).array !== undefined && Array.isArray(value)) {
-    return Array.from({ length: value.length }, (_, i) => (Object.prototype.hasOwnProperty.call(value, i) ? ownCopy(value[i], (shape as { array: Shape }).array) : undefined));
+  if (shape instanceof ArrayOf) {
+    if (!Array.isArray(value)) return value;
+    return Array.from({ length: value.length }, (_, i) => (Object.prototype.hasOwnProperty.call(value, i) ? ownCopy(value[i], shape.element) : undefined));
   }
-  if (Array.isArray(value)) return value; // the native side refuses an array where an object belongs
+  if (Array.isArray(value)) return value;
   const copy: Record<string, unknown> = Object.create(null);
   for (const [k, sub] of Object.entries(shape)) {
     if (Object.prototype.hasOwnProperty.call(value, k)) copy[k] = ownCopy((value as Record<string, unknown>)[k], sub);
@@ -152,12 +161,12 @@ function ownCopy(value: unknown, shape: Shape): unknown {
 }
 
 const IDENTITY: Shape = { User: true, Domain: true, Password: true, PackageList: true };
-const STRINGS: Shape = { array: true };
+const VALUES = new ArrayOf(true);
 const SCHANNEL: Shape = {
-  dwVersion: true, dwCredFormat: true, paCred: { array: true }, hRootStore: true, dwSessionLifespan: true, dwFlags: true,
-  pTlsParameters: { array: { rgstrAlpnIds: STRINGS, grbitDisabledProtocols: true, dwFlags: true,
-    pDisabledCrypto: { array: { eAlgorithmUsage: true, strCngAlgId: true, rgstrChainingModes: STRINGS, dwMinBitLength: true, dwMaxBitLength: true } } } },
-  palgSupportedAlgs: STRINGS, grbitEnabledProtocols: true, dwMinimumCipherStrength: true, dwMaximumCipherStrength: true,
+  dwVersion: true, dwCredFormat: true, paCred: VALUES, hRootStore: true, dwSessionLifespan: true, dwFlags: true,
+  pTlsParameters: new ArrayOf({ rgstrAlpnIds: VALUES, grbitDisabledProtocols: true, dwFlags: true,
+    pDisabledCrypto: new ArrayOf({ eAlgorithmUsage: true, strCngAlgId: true, rgstrChainingModes: VALUES, dwMinBitLength: true, dwMaxBitLength: true }) }),
+  palgSupportedAlgs: VALUES, grbitEnabledProtocols: true, dwMinimumCipherStrength: true, dwMaximumCipherStrength: true,
 };
 const CREDSSP: Shape = { Type: true, pSchannelCred: SCHANNEL, pSpnegoCred: IDENTITY };
 

@@ -67,6 +67,7 @@ interface SchannelNative {
   certFindCertificateInStore(store: HCERTSTORE, encoding: number, findFlags: number, findType: number, para: unknown, prev: PCCERT_CONTEXT | null): CertContextResult;
   certEnumCertificatesInStore(store: HCERTSTORE, prev: PCCERT_CONTEXT | null): CertContextResult;
   certDuplicateCertificateContext(cert: PCCERT_CONTEXT): PCCERT_CONTEXT;
+  certCreateCertificateContext(encoding: number, der: Uint8Array): CertContextResult;
   certAddCertificateContextToStore(store: HCERTSTORE, cert: PCCERT_CONTEXT, disposition: number): { status: number; storeContext?: PCCERT_CONTEXT };
   certDeleteCertificateFromStore(cert: PCCERT_CONTEXT): { status: number };
   certGetCertificateContextProperty(cert: PCCERT_CONTEXT, propId: number): { status: number; pvData?: Buffer };
@@ -88,7 +89,7 @@ function n(): SchannelNative {
  *   the call. A JavaScript string cannot be wiped: V8 owns it and may have copied it; pass a Buffer to
  *   keep the only copies under your control.
  * @param dwFlags - CRYPT_EXPORTABLE, CRYPT_USER_KEYSET, CRYPT_MACHINE_KEYSET, PKCS12_NO_PERSIST_KEY, ... (0: the
- *   key is persisted in the current user's key store, where Windows leaves it).
+ *   key is persisted in the current user's key store, where it stays: closing the store does not delete it).
  * @returns `{ status, store? }`: ERROR_INVALID_PASSWORD as 0x80070056 for a wrong password (what Microsoft's
  *   crypt32 reports); other HRESULTs for bytes that are not a PFX (CRYPT_E_BAD_ENCODE, CRYPT_E_ASN1_*, ...).
  *   The store belongs to the caller ({@link CertCloseStore}).
@@ -154,6 +155,20 @@ export function CertFindCertificateInStore(hCertStore: HCERTSTORE, dwCertEncodin
  */
 export function CertEnumCertificatesInStore(hCertStore: HCERTSTORE, pPrevCertContext: PCCERT_CONTEXT | null): CertContextResult {
   return n().certEnumCertificatesInStore(hCertStore, pPrevCertContext);
+}
+
+/**
+ * [CertCreateCertificateContext](https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certcreatecertificatecontext):
+ * a certificate context from its encoded bytes (copied by crypt32), in no store and without a private
+ * key: for a trust store (CertAddCertificateContextToStore into a CERT_STORE_PROV.MEMORY store, then
+ * SCH_CREDENTIALS.hRootStore) or to read a peer's certificate.
+ * @param dwCertEncodingType - X509_ASN_ENCODING (| PKCS_7_ASN_ENCODING).
+ * @returns `{ status, certificate? }`: CRYPT_E_ASN1_* / CRYPT_E_BAD_ENCODE-class HRESULTs for bytes that are
+ *   not a certificate. The caller frees the certificate.
+ * @throws TypeError when pbCertEncoded is not a Uint8Array.
+ */
+export function CertCreateCertificateContext(dwCertEncodingType: number, pbCertEncoded: Uint8Array): CertContextResult {
+  return n().certCreateCertificateContext(dwCertEncodingType, pbCertEncoded);
 }
 
 /**

@@ -134,6 +134,19 @@ describe('Certificate (lib/certificates.ts)', () => {
     assert.deepEqual(figures(), before);
   });
 
+  it('fromDer: a certificate without a private key; garbage is an SspiError', () => {
+    const before = figures();
+    {
+      using certificate = Certificate.fromDer(made.der);
+      assert.equal(certificate.thumbprint, x509.fingerprint.replace(/:/g, ''));
+      assert.equal(certificate.hasPrivateKey, false);
+    }
+    assert.throws(() => Certificate.fromDer(Buffer.from('not a certificate')),
+      (e: SspiError) => e instanceof SspiError && e.function === 'CertCreateCertificateContext' && e.status >= 0x80000000);
+    assert.throws(() => Certificate.fromDer('der' as unknown as Uint8Array), { name: 'TypeError', message: /pbCertEncoded/ });
+    assert.deepEqual(figures(), before);
+  });
+
   it('dispose is idempotent; what comes from the DER stays readable, the key check throws', () => {
     const certificate = Certificate.fromPfxSync(pfx, 'pfx password');
     certificate.dispose();

@@ -190,6 +190,7 @@ describe('raw Schannel certificates (PFXImportCertStore and the store functions)
     assert.throws(() => CertFindCertificateInStore(store, ENCODING, 0, CERT_FIND.ANY, 'x', null), { name: 'TypeError', message: /null for CERT_FIND_ANY/ });
     assert.throws(() => CertFindCertificateInStore(store, ENCODING, 0, 0x12345, null, null), { name: 'RangeError', message: /dwFindType/ });
     assert.throws(() => CertOpenStore(3, 0, 0, null), { name: 'RangeError', message: /lpszStoreProvider/ });
+    assert.throws(() => CertOpenStore(CERT_STORE_PROV.SYSTEM_W, 0, CERT_SYSTEM_STORE.CURRENT_USER, null), { name: 'TypeError', message: /pvPara must be a string/ });
     assert.equal(CertFindCertificateInStore(store, ENCODING, 0, CERT_FIND.ANY, null, null).status, CRYPT_E.NOT_FOUND);
     store.close();
     assert.throws(() => CertFindCertificateInStore(store, ENCODING, 0, CERT_FIND.ANY, null, null), { name: 'Error', message: /hCertStore has been closed/ });
@@ -290,6 +291,7 @@ describe('raw Schannel certificates (PFXImportCertStore and the store functions)
         [{ dwVersion: 5, pTlsParameters: [{ pDisabledCrypto: [{ eAlgorithmUsage: 9 }] }] }, /pAuthData.pTlsParameters\[0\].pDisabledCrypto\[0\].eAlgorithmUsage/],
         [{ dwVersion: 5, pTlsParameters: Array(17).fill({}) }, /pAuthData.pTlsParameters has more than 16 entries/],
         [{ dwVersion: 4, palgSupportedAlgs: ['AES'] }, /pAuthData.palgSupportedAlgs\[0\] must be a number/],
+        [{ dwVersion: 5, dwCredFormat: 1, paCred: [cert] }, /pAuthData.dwCredFormat must be SCH_CRED_FORMAT_CERT_CONTEXT/],
       ];
       for (const [authData, message] of bad) {
         assert.throws(() => AcquireCredentialsHandle(null, 'Schannel', SECPKG_CRED.INBOUND, null, authData as never), (e: Error) => {

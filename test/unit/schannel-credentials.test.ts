@@ -119,6 +119,19 @@ describe('Schannel credentials (Credentials.acquire with a Certificate)', () => 
     }
   });
 
+  it('a certificate without a private key: AcquireCredentialsHandle refuses it', async () => {
+    using keyless = Certificate.fromDer(made.der);
+    await assert.rejects(Credentials.acquire({ package: 'Schannel', use: 'inbound', certificate: keyless }), (e: SspiError) => {
+      assert.ok(e instanceof SspiError && e.function === 'AcquireCredentialsHandle', String(e));
+      // Wine 10: CryptAcquireCertificatePrivateKey fails, and its schannel.c answers SEC_E_UNKNOWN_CREDENTIALS.
+      // Microsoft's Schannel fails too (the certificate "contains a private key to be used", SCHANNEL_CRED's
+      // paCred: https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred);
+      // its exact status is not documented.
+      if (wineVersion()) assert.equal(e.code, 'SEC_E_UNKNOWN_CREDENTIALS');
+      return true;
+    });
+  });
+
   it('a disposed certificate: an Error before any call', async () => {
     const disposed = Certificate.fromPfxSync(pfx, 'pfx password');
     disposed.dispose();
