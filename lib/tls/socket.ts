@@ -704,11 +704,5 @@ export class TlsSocket extends Duplex {
   get securityContext(): SecurityContext | undefined {
     return this.context;
   }
-
-  /** The last handshake status name, for messages. */
-  get lastStatus(): string | undefined {
-    const s = this.diagnostics.handshakeSteps;
-    return s.length > 0 ? s[s.length - 1].code : undefined;
-  }
 }
 

@@ -60,28 +60,46 @@ function windowsPeer(args: string[]): Child {
   return start('bash', ['scripts/wine-node.sh', 'dist/test/e2e/tls-peer.js', ...args]);
 }
 
+/** A certificate for the bed's host in a folder node.exe can read (PEM, key, PFX), and our server in node.exe using it. */
+interface Fixture {
+  dir: string;
+  made: Made;
+  peer: Child;
+}
+
+async function serveWith(mode: 'server' | 'https', port: number, host: string): Promise<Fixture> {
+  // Inside the repository: node.exe runs in the bed's root, which sees it but not this /tmp.
+  const dir = fs.mkdtempSync(path.join(repo, 'dist', `e2e-${mode}-`));
+  const made = makeCertificate('rsa-sha256', host);
+  fs.writeFileSync(path.join(dir, 'cert.pem'), made.pem);
+  fs.writeFileSync(path.join(dir, 'key.pem'), made.key.export({ type: 'pkcs8', format: 'pem' }) as string);
+  fs.writeFileSync(path.join(dir, 'server.pfx'), makePfx(made, 'pfx password'));
+  const peer = windowsPeer([mode, String(port), path.join(dir, 'server.pfx'), 'pfx password']);
+  await peer.waitFor(/listening on/);
+  return { dir, made, peer };
+}
+
+async function release(f: Fixture | undefined): Promise<void> {
+  if (!f) return;
+  await f.peer.stop();
+  fs.rmSync(f.dir, { recursive: true, force: true });
+}
+
 // Our Schannel TLS (Wine 10's, on GnuTLS) in Windows node.exe against outside peers on Linux:
 // OpenSSL's s_server and s_client, Linux Node's tls, and curl (--negotiate) over HTTPS below.
 describe('TLS on Schannel, end to end against OpenSSL, Node and curl', function () {
   const bed = testBed();
+  let fixture: Fixture;
   let dir: string;
   let made: Made;
   let server: Child;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(repo, 'dist', 'e2e-tls-')) // inside the repository: node.exe runs in the bed's root, which sees it but not this /tmp;
-    made = makeCertificate('rsa-sha256', bed.host);
-    fs.writeFileSync(path.join(dir, 'cert.pem'), made.pem);
-    fs.writeFileSync(path.join(dir, 'key.pem'), made.key.export({ type: 'pkcs8', format: 'pem' }) as string);
-    fs.writeFileSync(path.join(dir, 'server.pfx'), makePfx(made, 'pfx password'));
-    server = windowsPeer(['server', String(PORT), path.join(dir, 'server.pfx'), 'pfx password']);
-    await server.waitFor(/listening on/);
+    fixture = await serveWith('server', PORT, bed.host);
+    ({ dir, made, peer: server } = fixture);
   });
 
-  after(async () => {
-    await server?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => release(fixture));
 
   it('our server against openssl s_client: verified handshake, data echoed', async () => {
     const { stdout } = await run('bash', ['-c',
@@ -155,23 +173,17 @@ describe('TLS on Schannel, end to end against OpenSSL, Node and curl', function 
 // Windows' policy (SEC_E_BAD_BINDINGS) and untestable here: Wine's Kerberos ignores bindings (linux-rig.md).
 describe('HTTPS on our TlsSocket with Negotiate and channel bindings, end to end', function () {
   const bed = testBed();
+  const HTTPS_PORT = PORT + 2;
+  let fixture: Fixture;
   let dir: string;
   let https: Child;
-  const HTTPS_PORT = PORT + 2;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(repo, 'dist', 'e2e-https-'));
-    const made = makeCertificate('rsa-sha256', bed.host);
-    fs.writeFileSync(path.join(dir, 'cert.pem'), made.pem);
-    fs.writeFileSync(path.join(dir, 'server.pfx'), makePfx(made, 'pfx password'));
-    https = windowsPeer(['https', String(HTTPS_PORT), path.join(dir, 'server.pfx'), 'pfx password']);
-    await https.waitFor(/listening on/);
+    fixture = await serveWith('https', HTTPS_PORT, bed.host);
+    ({ dir, peer: https } = fixture);
   });
 
-  after(async () => {
-    await https?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => release(fixture));
 
   it('curl --negotiate over HTTPS authenticates against the Samba domain', async () => {
     const { stdout } = await run('curl', ['-sS', '--negotiate', '-u', ':', '--cacert', `${dir}/cert.pem`,

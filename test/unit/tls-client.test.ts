@@ -60,11 +60,13 @@ describe('TlsSocket client against a Node TLS server', () => {
       }
       s.end();
       await once(s, 'close');
+      assert.equal(s.securityContext?.disposed, true, 'DeleteSecurityContext on close');
     } finally {
       await node.close();
     }
     await settle();
-    assert.equal(handleFigures().contexts, before, 'every context deleted');
+    // Other files' contexts may be collected meanwhile: the count may only have gone down.
+    assert.ok(handleFigures().contexts <= before, `every context deleted (${handleFigures().contexts} > ${before})`);
   });
 
   it('16 MiB each way; end() sends close_notify and the peer\'s close_notify ends our readable side', async () => {

@@ -36,8 +36,9 @@ async function failure(s: TlsSocket): Promise<Error> {
   return e;
 }
 
+/** The context count once it is back to `expected` or below (other files' contexts may be collected meanwhile). */
 async function contextsSettle(expected: number): Promise<number> {
-  for (let i = 0; i < 20 && handleFigures().contexts !== expected; i++) {
+  for (let i = 0; i < 20 && handleFigures().contexts > expected; i++) {
     (globalThis as { gc?: () => void }).gc?.();
     await sleep(25);
   }
@@ -52,7 +53,8 @@ describe('TlsSocket client against hostile peers', () => {
     before = handleFigures().contexts;
   });
   afterEach(async () => {
-    assert.equal(await contextsSettle(before), before, 'the security context was deleted');
+    const now = await contextsSettle(before);
+    assert.ok(now <= before, `the security context was deleted (${now} > ${before})`);
   });
 
   it('a peer that answers the ClientHello with something that is not TLS: ERR_TLS_PROTOCOL at once', async () => {

@@ -97,8 +97,8 @@ describe('TlsSocket server (AcceptSecurityContext, Schannel)', () => {
     } finally {
       await close(server);
     }
-    for (let i = 0; i < 20 && handleFigures().contexts !== before; i++) await sleep(25);
-    assert.equal(handleFigures().contexts, before, 'both contexts deleted');
+    for (let i = 0; i < 20 && handleFigures().contexts > before; i++) await sleep(25);
+    assert.ok(handleFigures().contexts <= before, 'both contexts deleted');
   });
 
   it('client and server over an in-memory Duplex pair; the server answers close_notify with its own', async () => {
@@ -144,8 +144,8 @@ describe('TlsSocket server (AcceptSecurityContext, Schannel)', () => {
     } finally {
       await close(server);
     }
-    for (let i = 0; i < 40 && handleFigures().contexts !== before; i++) await sleep(25);
-    assert.equal(handleFigures().contexts, before);
+    for (let i = 0; i < 40 && handleFigures().contexts > before; i++) await sleep(25);
+    assert.ok(handleFigures().contexts <= before, 'every server-side context deleted');
   });
 
   it('TLS 1.3 only: Wine 10 offers no TLS 1.3 (SEC_E_ALGORITHM_MISMATCH); Microsoft\'s Schannel negotiates it with SCH_CREDENTIALS', async () => {
