@@ -299,8 +299,11 @@ function findBuffer(list: SecBuffer[], type: number): SecBuffer | undefined {
 export abstract class SecurityContext {
   /** The CtxtHandle (`sspi/raw`); empty until the first step creates the context. */
   readonly handle: CtxtHandle;
-  /** The credentials the context was created with. */
-  readonly credentials: Credentials;
+  /** The credentials the next step uses: those the context was created with, or {@link SecurityContext.useCredentials}'. */
+  get credentials(): Credentials {
+    return this.creds;
+  }
+  private creds: Credentials;
   /** True once a step returned SEC_E_OK. */
   complete = false;
   /** pfContextAttr of the last step. */
@@ -329,7 +332,7 @@ export abstract class SecurityContext {
 
   protected constructor(credentials: Credentials, fn: string, common: CommonParsed) {
     if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
-    this.credentials = credentials;
+    this.creds = credentials;
     this.fn = fn;
     this.contextReq = (common.allocateMemory ? common.contextReq | ALLOCATE_MEMORY : common.contextReq) >>> 0;
     this.targetDataRep = common.targetDataRep;
@@ -337,6 +340,37 @@ export abstract class SecurityContext {
     this.channelBindings = common.channelBindings;
     this.requirements = Object.freeze({ ...common.requirements });
     this.handle = newCtxtHandle();
+  }
+
+  /**
+   * Gives the next step other credentials of the same package: a Schannel client answering
+   * SEC_I_INCOMPLETE_CREDENTIALS with credentials that hold a client certificate, as
+   * [InitializeSecurityContext (Schannel)](https://learn.microsoft.com/en-us/windows/win32/secauthn/initializesecuritycontext--schannel)
+   * allows. The caller still owns (and disposes) both credentials.
+   * @throws TypeError if `credentials` is not a Credentials object or is for another package.
+   */
+  useCredentials(credentials: Credentials): void {
+    if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
+    if (credentials.package.toLowerCase() !== this.package.toLowerCase()) {
+      throw new TypeError(`credentials are for ${credentials.package}, the context for ${this.package}`);
+    }
+    this.creds = credentials;
+  }
+
+  /**
+   * Lets an established context take handshake steps again, for what Schannel does after the
+   * handshake through InitializeSecurityContext / AcceptSecurityContext: renegotiation (DecryptMessage
+   * returned SEC_I_RENEGOTIATE: the next step gets the SECBUFFER_EXTRA bytes), and the shutdown or
+   * alert message of a control token applied with
+   * [ApplyControlToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-applycontroltoken)
+   * (SCHANNEL_SHUTDOWN, SCHANNEL_ALERT: the next step, without input, returns the record to send;
+   * see https://learn.microsoft.com/en-us/windows/win32/secauthn/shutting-down-an-schannel-connection).
+   * @throws Error if the context is disposed or not established.
+   */
+  reopen(): void {
+    if (this.disposedFlag) throw new Error(`${this.fn}: the context has been disposed`);
+    if (!this.complete) throw new Error(`${this.fn}: the context is not established; nothing to reopen`);
+    this.complete = false;
   }
 
   /** The package name the credentials were acquired for. */

@@ -257,7 +257,7 @@ export class CredSspClient extends ClientContext {
     for (let retries = 0; ; retries++) {
       const r = await super.step(token, credSspStepOptions(token, this.packageParameters, options));
       if (r.status !== SECURITY_STATUS.SEC_I_INCOMPLETE_CREDENTIALS) return r;
-      this.useCredentials(await this.newCredentials(r, retries));
+      this.useCredentials(checkCredSspCredentials(await this.newCredentials(r, retries), 'onIncompleteCredentials\'s result'));
     }
   }
 
@@ -271,7 +271,7 @@ export class CredSspClient extends ClientContext {
       if (r.status !== SECURITY_STATUS.SEC_I_INCOMPLETE_CREDENTIALS) return r;
       const next = this.newCredentials(r, retries);
       if (next instanceof Promise) throw new TypeError('onIncompleteCredentials returned a promise to stepSync(); use step()');
-      this.useCredentials(next);
+      this.useCredentials(checkCredSspCredentials(next, 'onIncompleteCredentials\'s result'));
     }
   }
 
@@ -303,14 +303,6 @@ export class CredSspClient extends ClientContext {
       });
     }
     return this.onIncompleteCredentials(this, result);
-  }
-
-  /** Makes `next` the phCredential of the following InitializeSecurityContext calls. */
-  private useCredentials(next: unknown): void {
-    const credentials = checkCredSspCredentials(next, 'onIncompleteCredentials\'s result');
-    // SecurityContext.credentials is read-only to users; the page's SEC_I_INCOMPLETE_CREDENTIALS remedy
-    // is exactly to continue this context with another phCredential, which ClientContext reads from it.
-    (this as unknown as { credentials: Credentials }).credentials = credentials;
   }
 }
 

@@ -1,4 +1,5 @@
 import { ClientContext, SecurityContext, ServerContext, StepOptions, StepResult } from './context';
+import { SECURITY_STATUS } from './constants';
 import { SspiError } from './errors';
 
 /** Outcome of {@link handshake}: the last step of each side and the number of tokens exchanged. */
@@ -10,6 +11,12 @@ export interface HandshakeResult {
 }
 
 const MAX_LEGS = 16;
+/**
+ * Most input bytes a stream-mode step may be handed while the package keeps answering
+ * SEC_E_INCOMPLETE_MESSAGE: a TLS flight is a few records of at most 2^14 + 2048 bytes each
+ * (RFC 5246 section 6.2.3), far below this.
+ */
+const MAX_INCOMPLETE_INPUT = 1 << 20;
 
 /*
  * A failing step's output token goes to the peer before the failure is reported. Microsoft's
@@ -26,9 +33,12 @@ async function stepDelivering(step: () => Promise<StepResult>, deliver: (token: 
   try {
     return await step();
   } catch (e) {
-    if (e instanceof SspiError && e.token) {
+    // Schannel writes its alert record into the output token, or (where the package fills it) into the
+    // SECBUFFER_ALERT buffer asked for with outputBuffers: either is the peer's.
+    const toPeer = e instanceof SspiError ? e.token ?? e.alert : undefined;
+    if (toPeer) {
       try {
-        await deliver(e.token);
+        await deliver(toPeer);
       } catch {
         // The step's failure is what the caller must see; the peer's reaction to it is secondary.
       }
@@ -107,6 +117,21 @@ export interface RunHandshakeOptions {
    * tokens, and SEC_E_INCOMPLETE_MESSAGE is an error there.
    */
   stream?: boolean;
+  /**
+   * Called after every step with its result, or with the SspiError of a step that failed (also a
+   * SEC_E_INCOMPLETE_MESSAGE the stream mode recovers from): for diagnostics (SECBUFFER_MISSING and
+   * SECBUFFER_EXTRA counts, statuses). What it throws is ignored.
+   */
+  onStep?: (outcome: StepResult | SspiError) => void;
+  /**
+   * SEC_I_INCOMPLETE_CREDENTIALS (a Schannel client whose server asked for a client certificate the
+   * credentials do not hold): called before the step is run again on the same input. It may give the
+   * context new credentials ({@link SecurityContext.useCredentials}, e.g. ones with a client
+   * certificate); without a change the next call continues without a certificate, as
+   * [InitializeSecurityContext (Schannel)](https://learn.microsoft.com/en-us/windows/win32/secauthn/initializesecuritycontext--schannel)
+   * describes. Default: continue without a certificate.
+   */
+  onIncompleteCredentials?: (result: StepResult) => void | Promise<void>;
 }
 
 /** What {@link runHandshake} returns: the completing step, and the input bytes it did not consume. */
@@ -157,6 +182,14 @@ export async function runHandshake(context: SecurityContext, exchange: TokenExch
   options: RunHandshakeOptions = {}): Promise<RunHandshakeResult> {
   let input: Uint8Array | undefined = initialToken;
   let steps = 0;
+  let retriedCredentials = false;
+  const report = (outcome: StepResult | SspiError): void => {
+    try {
+      options.onStep?.(outcome);
+    } catch {
+      // a diagnostic hook must not change the handshake
+    }
+  };
   const stepOptions = (): StepOptions | undefined =>
     typeof options.stepOptions === 'function' ? options.stepOptions(steps) : options.stepOptions;
   for (let legs = 0; legs < MAX_LEGS; legs++) {
@@ -165,12 +198,28 @@ export async function runHandshake(context: SecurityContext, exchange: TokenExch
       const given = input;
       r = await stepDelivering(() => context.step(given, stepOptions()), (token) => exchange(token, true));
       steps++;
+      report(r);
     } catch (e) {
       steps++;
+      if (e instanceof SspiError) report(e);
       if (!(options.stream && e instanceof SspiError && e.code === 'SEC_E_INCOMPLETE_MESSAGE')) throw e;
       const more = await exchange(undefined, false);
       if (!more || more.length === 0) throw new Error('runHandshake: the peer sent nothing more, and the last message is incomplete');
       input = input ? Buffer.concat([input, more]) : more;
+      if (input.length > MAX_INCOMPLETE_INPUT) {
+        throw new Error(`runHandshake: ${input.length} bytes received and the package still calls the message incomplete`);
+      }
+      // Not a leg: nothing was exchanged, only more of the same message read (each time at least one
+      // byte, so a peer trickling bytes is bounded by MAX_INCOMPLETE_INPUT and the caller's time limit).
+      legs--;
+      continue;
+    }
+    if (r.status === SECURITY_STATUS.SEC_I_INCOMPLETE_CREDENTIALS) {
+      // The same input goes in again (nothing of it was consumed); once only, so a package that keeps
+      // asking cannot loop.
+      if (retriedCredentials) throw new SspiError(r.status, 'InitializeSecurityContext', { package: context.package, detail: 'continuing without a client certificate' });
+      retriedCredentials = true;
+      await options.onIncompleteCredentials?.(r);
       continue;
     }
     const extra = tail(input, r.extraBytes);

@@ -9,6 +9,7 @@
  *   {@link fromSecPkgContextBindings}: SEC_CHANNEL_BINDINGS (RFC 5929) for the contexts' `channelBindings`.
  * - {@link CredSspClient} / {@link CredSspServer}: CredSSP (InitializeSecurityContext / AcceptSecurityContext
  *   (CredSSP)) on the contexts above, with the flags and input buffers Microsoft's pages give.
+ * - {@link connect} / {@link createServer} / {@link TlsSocket}: TLS on Schannel (lib/tls), Node `tls`-like.
  * - {@link IntegratedAuthenticator}: RFC 4559 Negotiate / NTLM authentication for Node HTTP servers.
  * - {@link SspiError}: failures, with the SECURITY_STATUS, its name and the SSPI function;
  *   {@link RequirementError}: a context that completed short of its `requirements`.
@@ -80,3 +81,11 @@ export {
   credSspContextReq, credSspStepOptions, isCredSspPackage,
 } from './credssp';
 export type { CredSspClientOptions, CredSspServerOptions, IncompleteCredentialsHandler } from './credssp';
+export {
+  connect, createServer, TlsServer, TlsSocket, TlsError, schannelHandshake, SIDES, applicationProtocols, peerCertificate,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+} from './tls';
+export type {
+  ConnectOptions, ServerOptions, TlsSocketOptions, TlsDiagnostics, TlsRole, TlsVersion, SchannelSide, SchannelHandshakeOptions,
+  PeerCertificate, CertificateName,
+} from './tls';

@@ -13,6 +13,17 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 import { serverChannelBindings } from '../bindings';
+import { TlsSocket } from '../tls/socket';
+
+/**
+ * The channel bindings of a request's TLS connection: this library's TlsSocket (an HTTPS server fed
+ * TlsSockets) answers from Schannel (SECPKG_ATTR_ENDPOINT_BINDINGS, see TlsSocket.getChannelBindings);
+ * a Node TLSSocket's are computed from its own certificate (serverChannelBindings); plain HTTP has none.
+ */
+function requestChannelBindings(socket: unknown): Buffer | undefined {
+  if (socket instanceof TlsSocket) return socket.getChannelBindings();
+  return serverChannelBindings(socket);
+}
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
 import { ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
@@ -71,7 +82,8 @@ export interface IntegratedAuthOptions {
   /**
    * Channel bindings (RFC 5929, "Extended Protection for Authentication") for requests over TLS:
    * 'tls-server-end-point' passes the hash of the server's own certificate on the request's
-   * connection (`req.socket.getCertificate()`, see serverChannelBindings in lib/bindings.ts) to
+   * connection (`req.socket.getCertificate()`, see serverChannelBindings in lib/bindings.ts; for this
+   * library's TlsSocket, its SECPKG_ATTR_ENDPOINT_BINDINGS: TlsSocket.getChannelBindings) to
    * every AcceptSecurityContext of the handshake as SECBUFFER_CHANNEL_BINDINGS, so a token relayed
    * from another TLS connection (a man in the middle with another certificate) fails with
    * SEC_E_BAD_BINDINGS where the client sent bindings. Requests over plain HTTP get none. Whether a
@@ -474,7 +486,7 @@ export class IntegratedAuthenticator {
         this.unavailable(req, res, scheme, 'pending handshakes');
         return undefined;
       }
-      const channelBindings = this.channelBindings ? serverChannelBindings(socket) : undefined;
+      const channelBindings = this.channelBindings ? requestChannelBindings(socket) : undefined;
       const context = this.createContext(credentials, { contextReq: this.contextReq, ...(channelBindings ? { channelBindings } : {}) }, scheme);
       if (!(context instanceof ServerContext)) throw new TypeError('createContext must return a ServerContext');
       held = { scheme, context, socket, address, pending: false, owned: true, stepping: false, expired: false, uses: 0 };
