@@ -45,15 +45,21 @@ export async function startServer(port: number, extraArgs: string[] = []): Promi
   return {
     port,
     output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-      await exited;
-    },
+    stop: () => stopGroup(child, exited),
   };
+}
+
+/**
+ * Ends a child started with `detached: true` together with its whole process group (wine-node.sh and
+ * the node.exe it runs), then waits for `exited`. Nothing happens to a child that has already exited.
+ */
+export async function stopGroup(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode === null && child.pid) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await exited;
 }

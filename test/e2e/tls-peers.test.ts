@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 
 import { makeCertificate, makePfx, Made } from '../support/certificates';
 import { testBed } from '../support/env';
+import { stopGroup } from './server';
 
 const run = promisify(execFile);
 const PORT = Number(process.env.SSPI_E2E_PORT ?? 18080) + 50; // beside the HTTP suite's port
@@ -42,16 +43,7 @@ function start(command: string, args: string[], options: { stdin?: boolean } = {
         }
       }, 50);
     }),
-    stop: async () => {
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // gone
-        }
-      }
-      await exited;
-    },
+    stop: () => stopGroup(child, exited),
   };
 }
 
