@@ -23,6 +23,7 @@ const PREBUILD_OF_NODE_ARCH: Record<string, string> = { x64: 'win32-x64', x86: '
 const WINDOWS_SUITES = [
   'unit/constants', 'unit/packages', 'unit/handles', 'unit/options', 'unit/time', 'unit/ntlm', 'unit/credssp',
   'unit/raw-schannel', 'unit/certificates', 'unit/schannel-credentials',
+  'unit/tls-client', 'unit/tls-client-certificate', 'unit/tls-server', 'unit/tls-hostile', 'unit/schannel-loop',
   ...fs.readdirSync(path.join(__dirname, '..', '..', '..', 'test', 'windows'))
     .filter((f) => f.endsWith('.test.ts')).map((f) => `windows/${f.replace(/\.test\.ts$/, '')}`),
 ];
