@@ -739,3 +739,39 @@ export enum CREDSSP_SUBMIT_TYPE {
   CredsspSubmitBufferBoth = 50,
   CredsspSubmitBufferBothOld = 51,
 }
+
+/**
+ * TLS1_ALERT_* (schannel.h): SCHANNEL_ALERT_TOKEN's dwAlertType (WARNING, FATAL) and dwAlertNumber
+ * (the TLS alert descriptions of RFC 5246 section 7.2, spelt as schannel.h spells them).
+ * @see https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_alert_token
+ */
+export enum TLS1_ALERT {
+  WARNING = 1,
+  FATAL = 2,
+  CLOSE_NOTIFY = 0,
+  UNEXPECTED_MESSAGE = 10,
+  BAD_RECORD_MAC = 20,
+  DECRYPTION_FAILED = 21,
+  RECORD_OVERFLOW = 22,
+  DECOMPRESSION_FAIL = 30,
+  HANDSHAKE_FAILURE = 40,
+  BAD_CERTIFICATE = 42,
+  UNSUPPORTED_CERT = 43,
+  CERTIFICATE_REVOKED = 44,
+  CERTIFICATE_EXPIRED = 45,
+  CERTIFICATE_UNKNOWN = 46,
+  ILLEGAL_PARAMETER = 47,
+  UNKNOWN_CA = 48,
+  ACCESS_DENIED = 49,
+  DECODE_ERROR = 50,
+  DECRYPT_ERROR = 51,
+  EXPORT_RESTRICTION = 60,
+  PROTOCOL_VERSION = 70,
+  INSUFFIENT_SECURITY = 71,
+  INTERNAL_ERROR = 80,
+  USER_CANCELED = 90,
+  NO_RENEGOTIATION = 100,
+  UNSUPPORTED_EXT = 110,
+  UNKNOWN_PSK_IDENTITY = 115,
+  NO_APP_PROTOCOL = 120,
+}

@@ -15,7 +15,7 @@ export { TlsSocket, TlsError, DEFAULT_HANDSHAKE_TIMEOUT } from './socket';
 export type { TlsSocketOptions, TlsDiagnostics } from './socket';
 export { schannelHandshake, SIDES } from './handshake';
 export type { TlsRole, SchannelSide, SchannelHandshakeOptions } from './handshake';
-export { applicationProtocols, protocolName, RecordFramer, TLS1_ALERT_FATAL, TLS1_ALERT } from './schannel';
+export { applicationProtocols, protocolName, RecordFramer } from './schannel';
 export { peerCertificate } from './certificate';
 export type { PeerCertificate, CertificateName } from './certificate';
 

@@ -3,23 +3,11 @@
  * ApplyControlToken, protocol names, the SEC_APPLICATION_PROTOCOLS serialization (ALPN), and a
  * framer that checks TLS record headers as bytes arrive.
  *
- * SCHANNEL_* token types and SP_PROT_* bits come from lib/constants.ts; the alert values here are
- * schannel.h's (MinGW-w64's copy; the Windows SDK has the same numbers): TLS1_ALERT_FATAL 2,
- * TLS1_ALERT_BAD_CERTIFICATE 42, TLS1_ALERT_CERTIFICATE_UNKNOWN 46, TLS1_ALERT_UNKNOWN_CA 48, TLS1_ALERT_PROTOCOL_VERSION 70.
+ * SCHANNEL_* token types, TLS1_ALERT_* values and SP_PROT_* bits come from lib/constants.ts (schannel.h).
  * @packageDocumentation
  */
 
 import { SP_PROT } from '../constants';
-
-/** SCHANNEL_ALERT_TOKEN.dwAlertType: a fatal alert (schannel.h; not in lib/constants.ts yet). */
-export const TLS1_ALERT_FATAL = 2;
-/** TLS alert numbers (RFC 5246 section 7.2, schannel.h TLS1_ALERT_*). */
-export enum TLS1_ALERT {
-  BAD_CERTIFICATE = 42,
-  CERTIFICATE_UNKNOWN = 46,
-  UNKNOWN_CA = 48,
-  PROTOCOL_VERSION = 70,
-}
 
 /** SP_PROT_* bits of SecPkgContext_ConnectionInfo.dwProtocol, client and server. */
 const PROTOCOLS: [number, string][] = [

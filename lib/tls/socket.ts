@@ -16,7 +16,7 @@ import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { SCHANNEL, SECBUFFER, SECPKG_ATTR, SECURITY_STATUS } from '../constants';
+import { SCHANNEL, SECBUFFER, SECPKG_ATTR, SECURITY_STATUS, TLS1_ALERT } from '../constants';
 import { ClientContext, SecurityContext, ServerContext, StepResult } from '../context';
 import { Credentials, TlsProtocol } from '../credentials';
 import { isSuccess, SspiError } from '../errors';
@@ -29,7 +29,7 @@ import { SecPkgContextStreamSizes } from '../raw/attributes';
 import { peerCertificate, PeerCertificate } from './certificate';
 import { schannelHandshake, SIDES, TlsRole } from './handshake';
 import {
-  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, TLS1_ALERT, TLS1_ALERT_FATAL, TLS_VERSIONS,
+  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, TLS_VERSIONS,
 } from './schannel';
 
 const EMPTY = Buffer.alloc(0);
@@ -446,7 +446,7 @@ export class TlsSocket extends Duplex {
   private async sendAlert(alert: TLS1_ALERT): Promise<void> {
     const token = Buffer.alloc(12);
     token.writeUInt32LE(SCHANNEL.ALERT, 0);
-    token.writeUInt32LE(TLS1_ALERT_FATAL, 4);
+    token.writeUInt32LE(TLS1_ALERT.FATAL, 4);
     token.writeUInt32LE(alert, 8);
     await this.controlStep(token);
   }
