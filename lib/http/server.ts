@@ -13,7 +13,14 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 import { serverChannelBindings } from '../bindings';
+import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
+import { ServerContext, ServerContextOptions, StepResult } from '../context';
+import { Credentials } from '../credentials';
+import { SspiError } from '../errors';
+import { flags, maskOf, own as ownProperty } from '../options';
 import { TlsSocket } from '../tls/socket';
+import { AccessToken, guestOrAnonymous, WELL_KNOWN_SID } from '../token';
+import { fitsScheme, inspectToken } from './framing';
 
 /**
  * The channel bindings of a request's TLS connection: this library's TlsSocket (an HTTPS server fed
@@ -24,13 +31,6 @@ function requestChannelBindings(socket: unknown): Buffer | undefined {
   if (socket instanceof TlsSocket) return socket.getChannelBindings();
   return serverChannelBindings(socket);
 }
-import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
-import { ServerContext, ServerContextOptions, StepResult } from '../context';
-import { Credentials } from '../credentials';
-import { SspiError } from '../errors';
-import { flags, maskOf, own as ownProperty } from '../options';
-import { AccessToken, guestOrAnonymous, WELL_KNOWN_SID } from '../token';
-import { fitsScheme, inspectToken } from './framing';
 
 /** HTTP authentication schemes offered: RFC 4559's Negotiate and Microsoft's NTLM. */
 export type HttpAuthScheme = 'Negotiate' | 'NTLM';
