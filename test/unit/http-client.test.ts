@@ -1,0 +1,243 @@
+import { strict as assert } from 'node:assert';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { fetch as undiciFetch } from 'undici';
+
+import { ServerContext } from '../../lib/context';
+import { Credentials } from '../../lib/credentials';
+import { NegotiateAgent, NegotiateClientError, sspiFetch } from '../../lib/http/client';
+import { AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
+import { handleFigures } from '../../lib/raw';
+import { testBed } from '../support/env';
+import { AuthServer, listenAuth } from '../support/http';
+
+// The Negotiate/NTLM fetch client (an undici Dispatcher) against our own IntegratedAuthenticator on
+// node:http, both in this Windows node.exe under Wine.
+describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthenticator', () => {
+  const bed = testBed();
+  let running: AuthServer | undefined;
+  let events: AuthEvent[];
+  let authorizations: (string | undefined)[];
+  let connections: number;
+  let base: string;
+  const extra: http.Server[] = [];
+
+  async function listen(options: IntegratedAuthOptions): Promise<void> {
+    events = [];
+    authorizations = [];
+    connections = 0;
+    const auth = new IntegratedAuthenticator({ ...options, onEvent: (e) => events.push(e) });
+    running = await listenAuth(auth, async (req, res) => {
+      authorizations.push(req.headers.authorization);
+      const id = await auth.authenticate(req, res);
+      if (id) res.end(JSON.stringify({ package: id.package, scheme: id.scheme }));
+    });
+    running.server.on('connection', () => connections++);
+    base = `http://127.0.0.1:${running.port}`;
+  }
+
+  /** A plain server on 127.0.0.1 (closed after the test). */
+  async function plain(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler);
+    extra.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+    for (const s of extra.splice(0)) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
+  const ntlmIdentity = (i = 0): { user: string; domain: string; password: string } =>
+    ({ user: bed.users[i].name, domain: bed.domain, password: bed.users[i].password });
+
+  it('Kerberos through Negotiate with Node\'s global fetch: 200, and the mutual-auth token verified', async () => {
+    await listen({ schemes: ['Negotiate'] });
+    const agent = new NegotiateAgent({ origins: [base], spn: bed.spn, mutualAuthentication: true });
+    try {
+      const res = await fetch(`${base}/x`, { dispatcher: agent } as RequestInit);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { package: 'Kerberos', scheme: 'Negotiate' });
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('NTLM with explicit credentials through sspiFetch (undici 6\'s fetch), a POST body replayed', async () => {
+    await listen({ schemes: ['NTLM'] });
+    const res = await sspiFetch(`${base}/post`, { method: 'POST', body: 'hello', sspi: { identity: ntlmIdentity() } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { package: 'NTLM', scheme: 'NTLM' });
+    assert.equal(authorizations.length, 3, 'probe, NEGOTIATE, AUTHENTICATE');
+    assert.equal(connections, 1, 'the NTLM handshake on one connection');
+  });
+
+  it('a wrong password: the server\'s 401 is the response; the password appears nowhere', async () => {
+    await listen({ schemes: ['NTLM'] });
+    const wrong = 'Wr0ng-' + 'pässword-xyz';
+    const agent = new NegotiateAgent({ origins: [base], identity: { ...ntlmIdentity(), password: wrong } });
+    try {
+      const res = await undiciFetch(`${base}/`, { dispatcher: agent });
+      assert.equal(res.status, 401);
+      const text = await res.text();
+      assert.ok(!text.includes(wrong));
+      assert.equal(events.at(-1)?.type, 'rejected');
+      assert.ok(!JSON.stringify(events.map(({ type, reason }) => ({ type, reason }))).includes(wrong));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('100 keep-alive requests on one NTLM-authenticated connection with one handshake (server persists)', async () => {
+    await listen({ schemes: ['NTLM'], persistOnConnection: true });
+    const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity() });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const res = await undiciFetch(`${base}/${i}`, { dispatcher: agent });
+        assert.equal(res.status, 200);
+        await res.text();
+      }
+      assert.equal(connections, 1);
+      assert.equal(authorizations.filter((a) => a !== undefined).length, 2, 'one NEGOTIATE and one AUTHENTICATE');
+      assert.equal(authorizations.length, 102);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('100 Kerberos requests, each authenticated (the server does not persist Kerberos)', async () => {
+    await listen({ schemes: ['Negotiate'] });
+    const agent = new NegotiateAgent({ origins: [base], spn: bed.spn, mutualAuthentication: true });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const res = await undiciFetch(`${base}/${i}`, { dispatcher: agent });
+        assert.equal(res.status, 200);
+        await res.text();
+      }
+      assert.equal(events.filter((e) => e.type === 'authenticated').length, 100);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  /** A server that accepts Kerberos with its own ServerContext and returns `final(token)` as its last token. */
+  async function forging(final: (token: Buffer) => Buffer | undefined): Promise<{ url: string; bodies: number }> {
+    const credentials = await Credentials.acquire({ package: 'Negotiate', use: 'inbound' });
+    const state = { bodies: 0, url: '' };
+    state.url = await plain((req, res) => {
+      const header = req.headers.authorization;
+      if (!header) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Negotiate' }).end();
+        return;
+      }
+      const server = new ServerContext(credentials);
+      server.step(Buffer.from(header.slice('Negotiate '.length), 'base64')).then((r) => {
+        const token = r.token ? final(r.token) : undefined;
+        state.bodies++;
+        res.writeHead(200, token ? { 'WWW-Authenticate': `Negotiate ${token.toString('base64')}` } : {}).end('secret body');
+      }, (e: Error) => res.writeHead(500).end(e.message)).finally(() => server.dispose());
+    });
+    extra.at(-1)!.on('close', () => credentials.dispose());
+    return state;
+  }
+
+  it('a server whose final token is forged (one byte changed) is rejected, its body not handed out', async () => {
+    const server = await forging((t) => {
+      const f = Buffer.from(t);
+      f[f.length - 5] ^= 0x55;
+      return f;
+    });
+    const agent = new NegotiateAgent({ origins: [server.url], spn: bed.spn });
+    try {
+      const err = await undiciFetch(`${server.url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
+      assert.ok(err, 'the fetch must reject');
+      const cause = (err as Error & { cause?: unknown }).cause;
+      assert.ok(cause instanceof NegotiateClientError, String(cause));
+      assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_FAILED');
+      assert.equal(server.bodies, 1);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('mutualAuthentication: a server that sends no final token is rejected', async () => {
+    const server = await forging(() => undefined);
+    const agent = new NegotiateAgent({ origins: [server.url], spn: bed.spn, mutualAuthentication: true });
+    try {
+      const err = await undiciFetch(`${server.url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
+      const cause = (err as Error & { cause?: unknown } | undefined)?.cause;
+      assert.ok(cause instanceof NegotiateClientError, String(cause));
+      assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_REQUIRED');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('a redirect to another origin is followed without a token, even when that origin challenges', async () => {
+    await listen({ schemes: ['Negotiate'] });
+    const seenElsewhere: (string | undefined)[] = [];
+    const other = await plain((req, res) => {
+      seenElsewhere.push(req.headers.authorization);
+      res.writeHead(401, { 'WWW-Authenticate': 'Negotiate' }).end();
+    });
+    const redirector = await plain((req, res) => res.writeHead(302, { Location: `${other}/landing` }).end());
+    const agent = new NegotiateAgent({ origins: [base, redirector], spn: bed.spn });
+    try {
+      const res = await fetch(`${redirector}/go`, { dispatcher: agent } as RequestInit);
+      assert.equal(res.status, 401);
+      assert.equal(res.url, `${other}/landing`);
+      assert.deepEqual(seenElsewhere, [undefined]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('the server closing the connection in the middle of the NTLM handshake fails the request clearly', async () => {
+    const auth = new IntegratedAuthenticator({ schemes: ['NTLM'] });
+    running = await listenAuth(auth, async (req, res) => {
+      if (req.headers.authorization) res.shouldKeepAlive = false; // the CHALLENGE goes with Connection: close
+      const id = await auth.authenticate(req, res);
+      if (id) res.end('ok');
+    });
+    const url = `http://127.0.0.1:${running.port}`;
+    const agent = new NegotiateAgent({ origins: [url], identity: ntlmIdentity() });
+    try {
+      const err = await undiciFetch(`${url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
+      const cause = (err as Error & { cause?: unknown } | undefined)?.cause;
+      assert.ok(cause instanceof NegotiateClientError, String(cause));
+      assert.equal(cause.code, 'ERR_SSPI_CONNECTION_CHANGED');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('options of the wrong shape are TypeErrors; no origins means no agent', () => {
+    assert.throws(() => new NegotiateAgent(undefined as never), TypeError);
+    assert.throws(() => new NegotiateAgent({} as never), TypeError);
+    assert.throws(() => new NegotiateAgent({ origins: ['http://x'], schemes: ['Basic' as never] }), TypeError);
+    assert.throws(() => new NegotiateAgent({ origins: ['http://x'], maxLegs: 0 }), RangeError);
+  });
+
+  it('leaves no context or credentials handle behind', async () => {
+    await listen({ schemes: ['Negotiate', 'NTLM'] });
+    const before = handleFigures();
+    for (const identity of [undefined, ntlmIdentity()]) {
+      const agent = new NegotiateAgent({ origins: [base], spn: bed.spn, ...(identity ? { identity, schemes: ['NTLM' as const] } : {}) });
+      const res = await undiciFetch(`${base}/`, { dispatcher: agent });
+      assert.equal(res.status, 200);
+      await res.text();
+      await agent.close();
+    }
+    await running!.close();
+    running = undefined;
+    const after = handleFigures();
+    assert.equal(after.contexts, before.contexts);
+    assert.equal(after.credentials, before.credentials);
+  });
+});
