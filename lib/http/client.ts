@@ -353,6 +353,7 @@ export class NegotiateAgent extends Dispatcher {
       const changed = (): NegotiateClientError => new NegotiateClientError('ERR_SSPI_CONNECTION_CHANGED',
         `the connection closed in the middle of the ${scheme} handshake (each leg must use the same connection)`);
       let legs = 0;
+      let bindings: Buffer | undefined;
       const maxLegs = this.options.maxLegs ?? DEFAULT_MAX_LEGS;
       while (authenticate) {
         const offered = challenges(res.headers as Headers);
@@ -363,9 +364,14 @@ export class NegotiateAgent extends Dispatcher {
             if (!scheme) break; // not a challenge we answer: the 401 is the response
             const credentials = await this.credentialsFor(scheme);
             const channelBindings = this.options.channelBindings !== false && lease.socket ? tlsServerEndPointBindings(lease.socket, 'client') : undefined;
+            bindings = channelBindings;
             context = new ClientContext(credentials, {
               targetName: await this.spnFor(url),
-              ...(channelBindings ? { channelBindings } : {}),
+              // NTLM carries the bindings in its AUTHENTICATE_MESSAGE only ([MS-NLMP] 2.2.2.1
+              // MsvAvChannelBindings): they go with the steps from the second on (see below), and
+              // Wine's NTLM refuses an input descriptor on the first call (test/unit/bindings.test.ts).
+              // Negotiate's first token is Kerberos' AP-REQ, whose checksum holds them: every step.
+              ...(channelBindings && scheme === 'Negotiate' ? { channelBindings } : {}),
               ...(this.options.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
             });
           } else {
@@ -375,7 +381,8 @@ export class NegotiateAgent extends Dispatcher {
           }
           if (++legs > maxLegs) throw new NegotiateClientError('ERR_SSPI_TOO_MANY_LEGS', `the server answered 401 more than ${maxLegs} times in one ${scheme} handshake`);
           const incoming = offered.find((c) => c.scheme.toLowerCase() === scheme!.toLowerCase())?.token;
-          const step = await context!.step(incoming && legs > 1 ? decodeToken(incoming) : undefined);
+          const step = await context!.step(incoming && legs > 1 ? decodeToken(incoming) : undefined,
+            bindings && scheme === 'NTLM' && legs > 1 ? { channelBindings: bindings } : undefined);
           await res.body.dump();
           if (legs > 1 && lease.disconnects !== disconnects) throw changed();
           if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${scheme}: InitializeSecurityContext (${step.code}) produced no token for the server`);

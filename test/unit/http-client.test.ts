@@ -1,15 +1,18 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { fetch as undiciFetch } from 'undici';
 
-import { ServerContext } from '../../lib/context';
+import { tlsServerEndPointBindings } from '../../lib/bindings';
+import { ClientContext, ServerContext, ServerContextOptions, StepOptions } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { NegotiateAgent, NegotiateClientError, sspiFetch } from '../../lib/http/client';
 import { AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { handleFigures } from '../../lib/raw';
 import { testBed } from '../support/env';
+import { makeCertificate } from '../support/certificates';
 import { AuthServer, listenAuth } from '../support/http';
 
 // The Negotiate/NTLM fetch client (an undici Dispatcher) against our own IntegratedAuthenticator on
@@ -239,5 +242,104 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     const after = handleFigures();
     assert.equal(after.contexts, before.contexts);
     assert.equal(after.credentials, before.credentials);
+  });
+});
+
+// Channel bindings over HTTPS: our client passes the tls-server-end-point of the server certificate
+// it sees to InitializeSecurityContext, and IntegratedAuthenticator with channelBindings:
+// 'tls-server-end-point' passes the same bytes (its own certificate) to AcceptSecurityContext.
+// Wine's Kerberos and NTLM ignore the buffer (test/unit/bindings.test.ts measures it), so here the
+// bytes each side hands to SSPI are compared; Microsoft's secur32 compares them itself and fails a
+// mismatch with SEC_E_BAD_BINDINGS (winerror.h 0x80090346).
+describe('NegotiateAgent over HTTPS: tls-server-end-point channel bindings', () => {
+  const bed = testBed();
+  const made = makeCertificate('rsa-sha256', 'localhost');
+  let server: https.Server;
+  let auth: IntegratedAuthenticator;
+  let url: string;
+  let serverBindings: (Uint8Array | undefined)[];
+  let clientBindings: (Uint8Array | null | undefined)[];
+  const originalStep = ClientContext.prototype.step;
+
+  async function listen(schemes: ('Negotiate' | 'NTLM')[]): Promise<void> {
+    serverBindings = [];
+    clientBindings = [];
+    auth = new IntegratedAuthenticator({
+      schemes, channelBindings: 'tls-server-end-point',
+      createContext: (credentials: Credentials, options: ServerContextOptions) => {
+        serverBindings.push(options.channelBindings);
+        return new ServerContext(credentials, options);
+      },
+    });
+    server = https.createServer({ cert: made.pem, key: made.key.export({ type: 'pkcs8', format: 'pem' }) as string }, (req, res) => {
+      auth.authenticate(req, res).then((id) => {
+        if (id) res.end(JSON.stringify({ package: id.package }));
+      }, (e: Error) => res.writeHead(500).end(e.message));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Records the bindings each ISC gets: the context's own option, or the step's.
+    ClientContext.prototype.step = function (this: ClientContext, token?: Uint8Array, options?: StepOptions) {
+      const own = (this as unknown as { channelBindings?: Uint8Array }).channelBindings;
+      clientBindings.push(options && 'channelBindings' in options ? options.channelBindings : own);
+      return originalStep.call(this, token, options);
+    };
+  }
+
+  afterEach(async () => {
+    ClientContext.prototype.step = originalStep;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await auth.close();
+  });
+
+  const connect = { ca: made.pem, servername: 'localhost' };
+
+  it('Kerberos through Negotiate: the client\'s bindings on every step are the server\'s', async () => {
+    await listen(['Negotiate']);
+    const agent = new NegotiateAgent({ origins: [url], spn: bed.spn, mutualAuthentication: true, connect });
+    try {
+      const res = await fetch(`${url}/`, { dispatcher: agent } as RequestInit);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { package: 'Kerberos' });
+      const expected = tlsServerEndPointBindings(made.der);
+      assert.equal(serverBindings.length, 1);
+      assert.deepEqual(Buffer.from(serverBindings[0]!), expected);
+      assert.equal(clientBindings.length, 2, 'the AP-REQ step and the AP-REP step');
+      for (const b of clientBindings) assert.deepEqual(Buffer.from(b!), expected);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('NTLM: the bindings go with the AUTHENTICATE_MESSAGE step', async () => {
+    await listen(['NTLM']);
+    const user = bed.users[0];
+    const agent = new NegotiateAgent({ origins: [url], identity: { user: user.name, domain: bed.domain, password: user.password }, connect });
+    try {
+      const res = await undiciFetch(`${url}/`, { dispatcher: agent });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { package: 'NTLM' });
+      const expected = tlsServerEndPointBindings(made.der);
+      assert.deepEqual(Buffer.from(serverBindings[0]!), expected);
+      assert.equal(clientBindings.length, 2);
+      assert.equal(clientBindings[0], undefined, 'none on the NEGOTIATE_MESSAGE step');
+      assert.deepEqual(Buffer.from(clientBindings[1]!), expected);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it("channelBindings: false sends none", async () => {
+    await listen(['Negotiate']);
+    const agent = new NegotiateAgent({ origins: [url], spn: bed.spn, channelBindings: false, connect });
+    try {
+      const res = await undiciFetch(`${url}/`, { dispatcher: agent });
+      assert.equal(res.status, 200);
+      await res.text();
+      assert.ok(clientBindings.length > 0 && clientBindings.every((b) => b === undefined));
+    } finally {
+      await agent.close();
+    }
   });
 });
