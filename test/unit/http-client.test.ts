@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 
 import { fetch as undiciFetch } from 'undici';
 
@@ -218,6 +220,19 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     } finally {
       await agent.close();
     }
+  });
+
+  it('the README fetch-client snippet runs as written (the example host swapped for this server)', async () => {
+    await listen({ schemes: ['Negotiate'] });
+    const readme = fs.readFileSync(path.join(bed.repoDir, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Integrated Windows authentication for HTTP clients'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]
+      .replace(/^import \{ ([^}]+) \} from 'sspi';$/m, (_, names: string) => `const { ${names} } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'lib'))});`)
+      .replaceAll('http://intranet.example.com', base).replaceAll('HTTP/intranet.example.com', bed.spn);
+    const printed: unknown[][] = [];
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;
+    await new AsyncFunction('require', 'console', code)(require, { log: (...a: unknown[]) => printed.push(a) });
+    assert.deepEqual(printed, [[200, '{"package":"Kerberos","scheme":"Negotiate"}'], [200, '{"package":"Kerberos","scheme":"Negotiate"}']]);
   });
 
   it('options of the wrong shape are TypeErrors; no origins means no agent', () => {
