@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as dns from 'node:dns';
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -233,6 +234,37 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;
     await new AsyncFunction('require', 'console', code)(require, { log: (...a: unknown[]) => printed.push(a) });
     assert.deepEqual(printed, [[200, '{"package":"Kerberos","scheme":"Negotiate"}'], [200, '{"package":"Kerberos","scheme":"Negotiate"}']]);
+  });
+
+  it('the SPN: HTTP/<host of the URL> by default, `spn` as given, CNAMEs followed with canonicalizeHostname', async () => {
+    await listen({ schemes: ['NTLM'] }); // NTLM ignores the target name, so any SPN authenticates
+    const targets: (string | undefined)[] = [];
+    const originalStep = ClientContext.prototype.step;
+    const originalCname = dns.promises.resolveCname;
+    ClientContext.prototype.step = function (this: ClientContext, token?: Uint8Array, options?: StepOptions) {
+      targets.push(this.targetName);
+      return originalStep.call(this, token, options);
+    };
+    const cnames: Record<string, string> = { '127.0.0.1': 'alias.example.com', 'alias.example.com': 'web01.example.com' };
+    dns.promises.resolveCname = (async (name: string) => {
+      if (cnames[name]) return [cnames[name]];
+      throw Object.assign(new Error('no CNAME'), { code: 'ENODATA' });
+    }) as typeof dns.promises.resolveCname;
+    try {
+      for (const extraOptions of [{}, { spn: 'HTTP/explicit.example.com' }, { canonicalizeHostname: true }]) {
+        const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), ...extraOptions });
+        const res = await undiciFetch(`${base}/`, { dispatcher: agent });
+        assert.equal(res.status, 200);
+        await res.text();
+        await agent.close();
+      }
+    } finally {
+      ClientContext.prototype.step = originalStep;
+      dns.promises.resolveCname = originalCname;
+    }
+    assert.deepEqual(targets, [
+      'HTTP/127.0.0.1', 'HTTP/127.0.0.1', 'HTTP/explicit.example.com', 'HTTP/explicit.example.com', 'HTTP/web01.example.com', 'HTTP/web01.example.com',
+    ]);
   });
 
   it('options of the wrong shape are TypeErrors; no origins means no agent', () => {
