@@ -426,21 +426,26 @@ export class NegotiateAgent extends Dispatcher {
   }
 
   private async deliver(res: Dispatcher.ResponseData, handler: Dispatcher.DispatchHandlers,
-    state: { aborted: Error | undefined }): Promise<void> {
+    state: { aborted: Error | undefined; abortCurrent: (() => void) | undefined }): Promise<void> {
     let resume: (() => void) | undefined;
     const resumed = (): void => {
       const r = resume;
       resume = undefined;
       r?.();
     };
-    handler.onHeaders?.(res.statusCode, rawHeaders(res.headers as Headers), resumed, '');
+    // An abort while the body streams (or waits for the consumer) ends the body and the wait.
+    state.abortCurrent = () => {
+      res.body.destroy(state.aborted);
+      resumed();
+    };
+    if (handler.onHeaders?.(res.statusCode, rawHeaders(res.headers as Headers), resumed, '') === false) {
+      await new Promise<void>((r) => { resume = r; });
+    }
     for await (const chunk of res.body) {
-      if (state.aborted) {
-        res.body.destroy();
-        throw state.aborted;
-      }
+      if (state.aborted) break;
       if (handler.onData?.(chunk as Buffer) === false) await new Promise<void>((r) => { resume = r; });
     }
+    if (state.aborted) throw state.aborted;
     handler.onComplete?.(null);
   }
 

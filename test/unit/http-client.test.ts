@@ -132,6 +132,19 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     }
   });
 
+  /** Fetches `url` through `agent` (then closes it); the fetch must reject with a NegotiateClientError cause, returned. */
+  async function failure(url: string, agent: NegotiateAgent): Promise<NegotiateClientError> {
+    try {
+      const err = await undiciFetch(url, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
+      assert.ok(err, 'the fetch must reject');
+      const cause = (err as Error & { cause?: unknown }).cause;
+      assert.ok(cause instanceof NegotiateClientError, String(cause));
+      return cause;
+    } finally {
+      await agent.close();
+    }
+  }
+
   /** A server that accepts Kerberos with its own ServerContext and returns `final(token)` as its last token. */
   async function forging(final: (token: Buffer) => Buffer | undefined): Promise<{ url: string; bodies: number }> {
     const credentials = await Credentials.acquire({ package: 'Negotiate', use: 'inbound' });
@@ -159,30 +172,15 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
       f[f.length - 5] ^= 0x55;
       return f;
     });
-    const agent = new NegotiateAgent({ origins: [server.url], spn: bed.spn });
-    try {
-      const err = await undiciFetch(`${server.url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
-      assert.ok(err, 'the fetch must reject');
-      const cause = (err as Error & { cause?: unknown }).cause;
-      assert.ok(cause instanceof NegotiateClientError, String(cause));
-      assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_FAILED');
-      assert.equal(server.bodies, 1);
-    } finally {
-      await agent.close();
-    }
+    const cause = await failure(`${server.url}/`, new NegotiateAgent({ origins: [server.url], spn: bed.spn }));
+    assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_FAILED');
+    assert.equal(server.bodies, 1);
   });
 
   it('mutualAuthentication: a server that sends no final token is rejected', async () => {
     const server = await forging(() => undefined);
-    const agent = new NegotiateAgent({ origins: [server.url], spn: bed.spn, mutualAuthentication: true });
-    try {
-      const err = await undiciFetch(`${server.url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
-      const cause = (err as Error & { cause?: unknown } | undefined)?.cause;
-      assert.ok(cause instanceof NegotiateClientError, String(cause));
-      assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_REQUIRED');
-    } finally {
-      await agent.close();
-    }
+    const cause = await failure(`${server.url}/`, new NegotiateAgent({ origins: [server.url], spn: bed.spn, mutualAuthentication: true }));
+    assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_REQUIRED');
   });
 
   it('a redirect to another origin is followed without a token, even when that origin challenges', async () => {
@@ -212,15 +210,8 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
       if (id) res.end('ok');
     });
     const url = `http://127.0.0.1:${running.port}`;
-    const agent = new NegotiateAgent({ origins: [url], identity: ntlmIdentity() });
-    try {
-      const err = await undiciFetch(`${url}/`, { dispatcher: agent }).then(() => undefined, (e: Error) => e);
-      const cause = (err as Error & { cause?: unknown } | undefined)?.cause;
-      assert.ok(cause instanceof NegotiateClientError, String(cause));
-      assert.equal(cause.code, 'ERR_SSPI_CONNECTION_CHANGED');
-    } finally {
-      await agent.close();
-    }
+    const cause = await failure(`${url}/`, new NegotiateAgent({ origins: [url], identity: ntlmIdentity() }));
+    assert.equal(cause.code, 'ERR_SSPI_CONNECTION_CHANGED');
   });
 
   it('the README fetch-client snippet runs as written (the example host swapped for this server)', async () => {
@@ -265,6 +256,108 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     assert.deepEqual(targets, [
       'HTTP/127.0.0.1', 'HTTP/127.0.0.1', 'HTTP/explicit.example.com', 'HTTP/explicit.example.com', 'HTTP/web01.example.com', 'HTTP/web01.example.com',
     ]);
+  });
+
+  it('an abort while the authenticated body streams ends the request; the next request works', async () => {
+    const auth = new IntegratedAuthenticator({ schemes: ['NTLM'] });
+    let stalled = 0;
+    running = await listenAuth(auth, async (req, res) => {
+      const id = await auth.authenticate(req, res);
+      if (!id) return;
+      if (req.url === '/stall') {
+        stalled++;
+        res.write('first chunk'); // and never the rest
+        return;
+      }
+      res.end('done');
+    });
+    const url = `http://127.0.0.1:${running.port}`;
+    const agent = new NegotiateAgent({ origins: [url], identity: ntlmIdentity() });
+    try {
+      const controller = new AbortController();
+      const res = await undiciFetch(`${url}/stall`, { dispatcher: agent, signal: controller.signal });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      assert.equal(Buffer.from((await reader.read()).value!).toString(), 'first chunk');
+      const pending = reader.read();
+      controller.abort();
+      await assert.rejects(pending, (e: Error) => e.name === 'AbortError');
+      assert.equal(stalled, 1);
+      const next = await undiciFetch(`${url}/`, { dispatcher: agent });
+      assert.equal(await next.text(), 'done');
+    } finally {
+      await agent.destroy();
+    }
+  });
+
+  // Hostile servers whose tokens never reach SSPI as random bytes (those: http-client-hostile.test.ts).
+  async function cause(url: string, agent: NegotiateAgent): Promise<unknown> {
+    try {
+      const res = await undiciFetch(`${url}/`, { dispatcher: agent });
+      await res.text();
+      return res.status;
+    } catch (e) {
+      return (e as { cause?: unknown }).cause;
+    } finally {
+      await agent.close();
+    }
+  }
+
+  it('a token that is not base64: ERR_SSPI_BAD_TOKEN before any SSPI call', async () => {
+    const url = await plain((req, res) => {
+      res.writeHead(401, { 'WWW-Authenticate': req.headers.authorization ? 'Negotiate **not-base64**' : 'Negotiate' }).end();
+    });
+    const c = await cause(url, new NegotiateAgent({ origins: [url], spn: bed.spn }));
+    assert.ok(c instanceof NegotiateClientError, String(c));
+    assert.equal(c.code, 'ERR_SSPI_BAD_TOKEN');
+  });
+
+  it('a server answering 401 with a fresh NTLM CHALLENGE forever: bounded (maxLegs, or the completed context)', async () => {
+    const credentials = await Credentials.acquire({ package: 'NTLM', use: 'inbound' });
+    let requests = 0;
+    const url = await plain((req, res) => {
+      requests++;
+      const header = req.headers.authorization;
+      if (!header) {
+        res.writeHead(401, { 'WWW-Authenticate': 'NTLM' }).end();
+        return;
+      }
+      // Every token, whatever it is, gets a new server context's CHALLENGE: the handshake never ends.
+      const server = new ServerContext(credentials);
+      const negotiate = header.startsWith('NTLM TlRMTVNTUAAB') ? Buffer.from(header.slice(5), 'base64') : undefined;
+      const step = negotiate ? server.step(negotiate) : Promise.resolve(undefined);
+      step.then((r) => res.writeHead(401, { 'WWW-Authenticate': r?.token ? `NTLM ${r.token.toString('base64')}` : 'NTLM' }).end(),
+        () => res.writeHead(401, { 'WWW-Authenticate': 'NTLM' }).end()).finally(() => server.dispose());
+    });
+    const user = bed.users[0];
+    const identity = { user: user.name, domain: bed.domain, password: user.password };
+    try {
+      const before = handleFigures();
+      // maxLegs 1: the second 401 with a token is one leg too many.
+      const c = await cause(url, new NegotiateAgent({ origins: [url], identity, maxLegs: 1 }));
+      assert.ok(c instanceof NegotiateClientError, String(c));
+      assert.equal(c.code, 'ERR_SSPI_TOO_MANY_LEGS');
+      // Default maxLegs: the client context completes (AUTHENTICATE sent); the next 401 is the response.
+      requests = 0;
+      assert.equal(await cause(url, new NegotiateAgent({ origins: [url], identity })), 401);
+      assert.equal(requests, 3, 'probe, NEGOTIATE, AUTHENTICATE: no more');
+      const after = handleFigures();
+      assert.equal(after.contexts, before.contexts);
+    } finally {
+      credentials.dispose();
+    }
+  });
+
+  it('the server closing every connection on its first 401: the handshake starts on the new connection and the 401 loops are bounded', async () => {
+    let requests = 0;
+    const url = await plain((req, res) => {
+      requests++;
+      res.shouldKeepAlive = false;
+      res.writeHead(401, { 'WWW-Authenticate': 'Negotiate' }).end();
+    });
+    const status = await cause(url, new NegotiateAgent({ origins: [url], spn: bed.spn }));
+    assert.equal(status, 401, 'a 401 without a token after the first leg is the server refusing: handed back');
+    assert.equal(requests, 2);
   });
 
   it('options of the wrong shape are TypeErrors; no origins means no agent', () => {
