@@ -43,7 +43,7 @@ export interface NegotiateAgentOptions {
   origins: string[] | ((origin: string) => boolean);
   /**
    * Outbound credentials to authenticate with (the caller keeps and disposes them); their package
-   * decides the scheme answered ('Negotiate' or 'NTLM'). Default: the current user's (the logon
+   * decides the scheme answered ('Negotiate' or 'NTLM'; other packages are a TypeError). Default: the current user's (the logon
    * session, or the Kerberos ticket cache), acquired per package on first use and disposed by
    * {@link NegotiateAgent.close}.
    */
@@ -113,6 +113,9 @@ function checkOptions(options: unknown): NegotiateAgentOptions {
     throw new TypeError('options.origins must be an array of origins (scheme://host[:port]) or a function');
   }
   if (o.credentials !== undefined && !(o.credentials instanceof Credentials)) throw new TypeError('options.credentials must be a Credentials object');
+  if (o.credentials !== undefined && !['negotiate', 'ntlm'].includes(o.credentials.package.toLowerCase())) {
+    throw new TypeError(`options.credentials are for ${o.credentials.package}; the HTTP schemes need Negotiate or NTLM credentials`);
+  }
   if (o.credentials !== undefined && o.identity !== undefined) throw new TypeError('give options.credentials or options.identity, not both');
   if (o.spn !== undefined && (typeof o.spn !== 'string' || o.spn === '')) throw new TypeError('options.spn must be a non-empty string');
   if (o.schemes !== undefined && (!Array.isArray(o.schemes) || o.schemes.length === 0 || !o.schemes.every((s) => s === 'Negotiate' || s === 'NTLM'))) {
@@ -359,7 +362,7 @@ export class NegotiateAgent extends Dispatcher {
         const offered = challenges(res.headers as Headers);
         if (res.statusCode === 401) {
           if (!scheme) {
-            const wanted = this.options.credentials ? [this.options.credentials.package as ClientAuthScheme] : this.options.schemes ?? ['Negotiate', 'NTLM'];
+            const wanted = this.options.credentials ? [(this.options.credentials.package.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate') as ClientAuthScheme] : this.options.schemes ?? ['Negotiate', 'NTLM'];
             scheme = wanted.find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
             if (!scheme) break; // not a challenge we answer: the 401 is the response
             const credentials = await this.credentialsFor(scheme);

@@ -360,6 +360,21 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     assert.equal(requests, 2);
   });
 
+  it('credentials given: their package picks the scheme; a package that is no HTTP scheme is a TypeError', async () => {
+    await listen({ schemes: ['Negotiate', 'NTLM'] });
+    using ntlm = await Credentials.acquire({ package: 'NTLM', identity: ntlmIdentity() });
+    using kerberos = await Credentials.acquire({ package: 'Kerberos' });
+    assert.throws(() => new NegotiateAgent({ origins: [base], credentials: kerberos }), TypeError);
+    const agent = new NegotiateAgent({ origins: [base], credentials: ntlm });
+    try {
+      const res = await undiciFetch(`${base}/`, { dispatcher: agent });
+      assert.deepEqual(await res.json(), { package: 'NTLM', scheme: 'NTLM' });
+    } finally {
+      await agent.close();
+    }
+    assert.equal(ntlm.disposed, false, 'the caller\'s credentials stay the caller\'s');
+  });
+
   it('options of the wrong shape are TypeErrors; no origins means no agent', () => {
     assert.throws(() => new NegotiateAgent(undefined as never), TypeError);
     assert.throws(() => new NegotiateAgent({} as never), TypeError);
