@@ -89,3 +89,5 @@ export type {
   ConnectOptions, ServerOptions, TlsSocketOptions, TlsDiagnostics, TlsRole, TlsVersion, SchannelSide, SchannelHandshakeOptions,
   PeerCertificate, CertificateName,
 } from './tls';
+export { NegotiateAgent, NegotiateClientError, sspiFetch, DEFAULT_MAX_LEGS, DEFAULT_MAX_BODY_BYTES } from './http/client';
+export type { NegotiateAgentOptions, ClientAuthScheme, SspiFetchInit } from './http/client';
