@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants } from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import { debuglog } from 'node:util';
 
 import { serverChannelBindings } from '../bindings';
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
@@ -227,6 +228,14 @@ interface Held {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * `NODE_DEBUG=sspi` tracing (util.debuglog, read once when this module loads): one line per leg
+ * with the scheme, the package, the status name and the token sizes in bytes, and one per
+ * challenge/refusal with its reason. Never a token's bytes, a header's value, a password or a user
+ * name: support cases get the shape of a handshake, not its secrets.
+ */
+const debug = debuglog('sspi');
 
 /** The error `code` of the SSPI call queue when it is full (lib/queue.ts): answered with 503. */
 const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
@@ -511,6 +520,7 @@ export class IntegratedAuthenticator {
         if (!socket.destroyed) this.unavailable(req, res, scheme, QUEUE_FULL);
         return undefined;
       }
+      if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, this.legPackage(scheme, held.context), e.code, token.length, e.token?.length ?? 0);
       if (socket.destroyed) return undefined;
       // RFC 4559 section 5: a token the package produced with its failure (KRB-ERROR, SPNEGO reject)
       // goes back to the client in the 401's WWW-Authenticate.
@@ -530,6 +540,7 @@ export class IntegratedAuthenticator {
     }
 
     if (!result.complete) {
+      if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, this.legPackage(scheme, held.context), result.code, token.length, result.token?.length ?? 0);
       // A first leg that asks to continue is held from now on: refused if, without itself, the caps
       // are already reached (a token the framing could not tell would continue, e.g. SPNEGO with NTLM).
       if (fresh && this.full(held.address, 1)) {
@@ -545,6 +556,7 @@ export class IntegratedAuthenticator {
     this.setPending(held, false);
     clearTimeout(held.timer);
     const identity = this.identityOf(scheme, held.context, result);
+    if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, identity.package ?? 'unknown', result.code, token.length, result.token?.length ?? 0);
     const refusal = this.refusalOf(identity);
     if (refusal) {
       this.drop(held);
@@ -694,6 +706,19 @@ export class IntegratedAuthenticator {
     return identity;
   }
 
+  /**
+   * For the trace only: the package behind a leg (NTLM; for Negotiate, the one it has chosen so far,
+   * from SECPKG_ATTR_NEGOTIATION_INFO, or 'Negotiate' while it has not said).
+   */
+  private legPackage(scheme: HttpAuthScheme, context: ServerContext): string {
+    if (scheme === 'NTLM') return 'NTLM';
+    try {
+      return context.negotiationInfo().PackageInfo?.Name ?? 'Negotiate';
+    } catch {
+      return 'Negotiate';
+    }
+  }
+
   /** One close listener per socket, registered before anything is held for it. */
   private watch(socket: Socket): void {
     if (this.watched.has(socket)) return;
@@ -762,6 +787,7 @@ export class IntegratedAuthenticator {
   }
 
   private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined, reject?: { scheme: HttpAuthScheme; header: string }): void {
+    debug('challenge 401 reason=%s', reason ?? 'no Authorization');
     this.emit(reason
       ? { type: 'rejected', remoteAddress: req.socket.remoteAddress, reason }
       : { type: 'challenge', remoteAddress: req.socket.remoteAddress });
@@ -770,6 +796,7 @@ export class IntegratedAuthenticator {
 
   private unavailable(req: IncomingMessage, res: ServerResponse, scheme: HttpAuthScheme, reason: string): void {
     this.emit({ type: 'unavailable', scheme, remoteAddress: req.socket.remoteAddress, reason });
+    debug('unavailable 503 scheme=%s reason=%s', scheme, reason);
     res.statusCode = 503;
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
