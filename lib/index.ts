@@ -70,7 +70,7 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_TOKEN_BYTES, RETRY_AFTER_SECONDS,
 } from './http/server';
 export type {
-  IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory,
+  IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory, AuthPackage,
 } from './http/server';
 export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';

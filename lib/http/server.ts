@@ -137,7 +137,32 @@ export interface IntegratedAuthOptions {
   createContext?: ServerContextFactory;
   /** Receives one event per handshake step; never given tokens or passwords. */
   onEvent?: (event: AuthEvent) => void;
+  /**
+   * SSPI packages a client may authenticate with: a non-empty array of 'Kerberos' and/or 'NTLM'.
+   * Default both. Without 'NTLM', the NTLM scheme is not offered (nor accepted), and inside
+   * Negotiate an NTLM handshake is refused with 401: a raw NTLMSSP token before any SSPI call, a
+   * SPNEGO one as soon as Negotiate reports NTLM (SECPKG_ATTR_NEGOTIATION_INFO after a leg), and at
+   * the latest when the context completes: a completed context whose package is not allowed, or not
+   * reported, is deleted and refused (fail closed).
+   */
+  packages?: AuthPackage[];
+  /**
+   * Requests that pass unauthenticated (see {@link IntegratedAuthenticator.exempt}): an array of
+   * paths (compared exactly with the request path without its query, e.g. '/health'), or a
+   * predicate on the request. Default: none.
+   */
+  skip?: string[] | ((req: IncomingMessage) => boolean);
+  /**
+   * Pass CORS preflight requests (`OPTIONS` with an `Access-Control-Request-Method` header)
+   * unauthenticated ({@link IntegratedAuthenticator.exempt}): browsers send preflights without
+   * credentials (Fetch standard, CORS-preflight request), so a 401 would fail every cross-origin
+   * call. Default true.
+   */
+  corsPreflight?: boolean;
 }
+
+/** The SSPI packages {@link IntegratedAuthOptions.packages} can allow. */
+export type AuthPackage = 'Kerberos' | 'NTLM';
 
 /** What authenticate() reports through `onEvent`. */
 export interface AuthEvent {
@@ -243,7 +268,7 @@ const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
-  'channelBindings',
+  'channelBindings', 'packages', 'skip', 'corsPreflight',
 ]);
 
 const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
@@ -318,6 +343,10 @@ export class IntegratedAuthenticator {
   private readonly handshakeTimeout: number;
   private readonly createContext: ServerContextFactory;
   private readonly onEvent: ((e: AuthEvent) => void) | undefined;
+  private readonly packages: ReadonlySet<string>;
+  private readonly skipPaths: ReadonlySet<string>;
+  private readonly skipPredicate: ((req: IncomingMessage) => boolean) | undefined;
+  private readonly corsPreflight: boolean;
   private readonly given = new Map<HttpAuthScheme, Credentials>();
   private readonly acquired = new Map<HttpAuthScheme, Promise<Credentials>>();
   /** Each connection's current handshake, or its persisted identity. */
@@ -347,7 +376,21 @@ export class IntegratedAuthenticator {
       || new Set(schemes).size !== schemes.length) {
       throw new TypeError("schemes must be a non-empty array of distinct 'Negotiate' and/or 'NTLM'");
     }
-    this.schemes = schemes.slice() as HttpAuthScheme[];
+    const packages = own(options, 'packages') ?? ['Kerberos', 'NTLM'];
+    if (!Array.isArray(packages) || packages.length === 0 || packages.some((p) => p !== 'Kerberos' && p !== 'NTLM')) {
+      throw new TypeError("options.packages must be a non-empty array of 'Kerberos' and/or 'NTLM'");
+    }
+    this.packages = new Set(packages as string[]);
+    // The NTLM scheme is NTLM: not offered when NTLM is not allowed.
+    this.schemes = (schemes as HttpAuthScheme[]).filter((s) => s !== 'NTLM' || this.packages.has('NTLM'));
+    if (this.schemes.length === 0) throw new TypeError("options.schemes: only 'NTLM', which options.packages does not allow");
+    const skip = own(options, 'skip');
+    if (skip !== undefined && typeof skip !== 'function' && !(Array.isArray(skip) && skip.every((p) => typeof p === 'string'))) {
+      throw new TypeError('options.skip must be an array of paths or a function');
+    }
+    this.skipPaths = new Set(Array.isArray(skip) ? skip as string[] : []);
+    this.skipPredicate = typeof skip === 'function' ? skip as (req: IncomingMessage) => boolean : undefined;
+    this.corsPreflight = booleanOption(options, 'corsPreflight', true);
 
     const credentials = own(options, 'credentials');
     if (credentials !== undefined) {
@@ -476,6 +519,11 @@ export class IntegratedAuthenticator {
       this.challenge(req, res, 'malformed token');
       return undefined;
     }
+    if (!this.packages.has('NTLM') && (framing.shape === 'ntlm-negotiate' || framing.shape === 'ntlm-authenticate')) {
+      if (state) this.drop(state);
+      this.challenge(req, res, 'package not allowed');
+      return undefined;
+    }
 
     let held: Held;
     let fresh = false;
@@ -539,6 +587,14 @@ export class IntegratedAuthenticator {
       return undefined;
     }
 
+    if (!result.complete && scheme === 'Negotiate' && this.packages.size < 2) {
+      const chosen = this.legPackage(scheme, held.context);
+      if (chosen !== 'Negotiate' && !this.packages.has(chosen)) {
+        this.drop(held);
+        this.challenge(req, res, 'package not allowed');
+        return undefined;
+      }
+    }
     if (!result.complete) {
       if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, this.legPackage(scheme, held.context), result.code, token.length, result.token?.length ?? 0);
       // A first leg that asks to continue is held from now on: refused if, without itself, the caps
@@ -580,6 +636,17 @@ export class IntegratedAuthenticator {
    */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
+      let exempt: boolean;
+      try {
+        exempt = this.exempt(req);
+      } catch (err) {
+        next(err);
+        return;
+      }
+      if (exempt) {
+        next();
+        return;
+      }
       this.authenticate(req, res).then((id) => {
         if (id) {
           (req as IncomingMessage & { sspi?: AuthenticatedIdentity }).sspi = id;
@@ -587,6 +654,24 @@ export class IntegratedAuthenticator {
         }
       }, next);
     };
+  }
+
+  /**
+   * True when `req` passes unauthenticated, by the options: a CORS preflight (`OPTIONS` with
+   * `Access-Control-Request-Method`, unless `corsPreflight: false`), a path in `skip` (the request
+   * path without its query, compared exactly), or `skip(req)` returning true. {@link middleware}
+   * and the framework adapters call next() for such requests without an identity;
+   * {@link authenticate} itself does not consult it (it always authenticates). Makes no SSPI call.
+   * @throws whatever the `skip` predicate throws.
+   */
+  exempt(req: IncomingMessage | Http2ServerRequest): boolean {
+    if (this.corsPreflight && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return true;
+    if (this.skipPaths.size > 0) {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      if (this.skipPaths.has(q >= 0 ? url.slice(0, q) : url)) return true;
+    }
+    return this.skipPredicate ? this.skipPredicate(req as IncomingMessage) === true : false;
   }
 
   /**
@@ -621,12 +706,14 @@ export class IntegratedAuthenticator {
    * The policy applied to an established context before its identity is given out: the reason to
    * refuse it (answered with 401), or undefined to accept.
    *
+   * - a package `packages` does not allow (or none reported, when not every package is allowed);
    * - ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`;
    * - then the client's token (see {@link IntegratedAuthenticator.tokenRefusalOf}): ANONYMOUS LOGON
    *   (S-1-5-7) unless `allowAnonymous`, the Guest account (RID 501), the Guests groups (S-1-5-32-546,
    *   Domain Guests RID 514): never allowed.
    */
   private refusalOf(identity: AuthenticatedIdentity): string | undefined {
+    if (this.packages.size < 2 && (identity.package === null || !this.packages.has(identity.package))) return 'package not allowed';
     if (identity.anonymous && !this.allowAnonymous) return 'ASC_RET_NULL_SESSION';
     return this.tokenRefusalOf(identity);
   }

@@ -63,6 +63,8 @@ function expressApp(express: typeof import('express')): Start {
       seen.push({ path: '/boom', identity: req.sspi! });
       throw new Error('boom');
     });
+    app.get('/health', (req, res) => { res.send(`healthy ${req.sspi === undefined}`); });
+    app.options('/', (req, res) => { res.status(204).set('X-Identity', String(req.sspi !== undefined)).end(); });
     app.use((err: Error, _req: import('express').Request, res: import('express').Response, _next: import('express').NextFunction) => {
       res.status(500).send(`handled: ${err.message}`);
     });
@@ -87,6 +89,8 @@ const fastifyApp: Start = async (auth) => {
     seen.push({ path: '/boom', identity: request.sspi! });
     throw new Error('boom');
   });
+  app.get('/health', async (request) => `healthy ${request.sspi === null}`);
+  app.options('/', async (request, reply) => { reply.code(204).header('X-Identity', String(request.sspi !== null)); return ''; });
   app.setErrorHandler(async (err: Error, _request, reply) => {
     reply.code(500);
     return `handled: ${err.message}`;
@@ -108,6 +112,11 @@ const koaApp: Start = async (auth) => {
     }
   });
   app.use(sspiKoa(auth));
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/health') ctx.body = `healthy ${ctx.state.sspi === undefined}`;
+    else if (ctx.method === 'OPTIONS') { ctx.status = 204; ctx.set('X-Identity', String(ctx.state.sspi !== undefined)); }
+    else await next();
+  });
   app.use(async (ctx) => {
     const identity = ctx.state.sspi as AuthenticatedIdentity;
     seen.push({ path: ctx.path, identity });
@@ -136,6 +145,8 @@ const passportApp: Start = async (auth) => {
     seen.push({ path: '/boom', identity: req.user as AuthenticatedIdentity });
     throw new Error('boom');
   });
+  app.get('/health', (req, res) => { res.send(`healthy ${req.user === undefined}`); });
+  app.options('/', (req, res) => { res.status(204).set('X-Identity', String(req.user !== undefined)).end(); });
   app.use((err: Error, _req: import('express').Request, res: import('express').Response, _next: import('express').NextFunction) => {
     res.status(500).send(`handled: ${err.message}`);
   });
@@ -146,10 +157,10 @@ const passportApp: Start = async (auth) => {
 
 interface Reply { status: number; wwwAuthenticate: string[]; body: string }
 
-function request(port: number, agent: http.Agent, path: string, authorization?: string): Promise<Reply> {
+function request(port: number, agent: http.Agent, path: string, authorization?: string, method = 'GET', extra: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const headers = authorization ? { Authorization: authorization } : {};
-    http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+    const headers = { ...extra, ...(authorization ? { Authorization: authorization } : {}) };
+    http.request({ host: '127.0.0.1', port, path, agent, headers, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
@@ -157,7 +168,7 @@ function request(port: number, agent: http.Agent, path: string, authorization?: 
         const wwwAuthenticate = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
         resolve({ status: res.statusCode ?? 0, wwwAuthenticate, body });
       });
-    }).on('error', reject);
+    }).on('error', reject).end();
   });
 }
 
@@ -193,7 +204,7 @@ for (const [name, start] of FRAMEWORKS) {
     const agents: http.Agent[] = [];
 
     beforeEach(async () => {
-      auth = new IntegratedAuthenticator();
+      auth = new IntegratedAuthenticator({ skip: ['/health'] });
       running = await start(auth);
       port = (running.server.address() as AddressInfo).port;
       connections = 0;
@@ -291,6 +302,25 @@ for (const [name, start] of FRAMEWORKS) {
       assert.equal(reply.body, 'handled: boom');
       assert.equal(running.seen.length, 1);
       assert.equal(running.seen[0].identity.package, 'Kerberos');
+    });
+
+    it('a skipped path passes without authentication (no identity); other paths still need it', async () => {
+      const via = agent();
+      const health = await request(port, via, '/health?probe=1');
+      assert.equal(health.status, 200);
+      assert.equal(health.body, 'healthy true');
+      assert.equal((await request(port, via, '/healthz')).status, 401);
+      assert.equal((await request(port, via, '/')).status, 401);
+      assert.deepEqual(auth.stats(), { pendingHandshakes: 0, contexts: 0 });
+    });
+
+    it('a CORS preflight passes unauthenticated; a plain OPTIONS does not', async () => {
+      const via = agent();
+      const preflight = await request(port, via, '/', undefined, 'OPTIONS', { Origin: 'http://app.example', 'Access-Control-Request-Method': 'GET' });
+      assert.equal(preflight.status, 204);
+      assert.deepEqual(preflight.wwwAuthenticate, []);
+      const plain = await request(port, via, '/', undefined, 'OPTIONS');
+      assert.equal(plain.status, 401);
     });
 
     it('a client that disconnects mid-handshake leaves no context', async () => {

@@ -24,7 +24,8 @@ export type SspiExpressMiddleware = (req: IncomingMessage, res: ServerResponse, 
 /**
  * Express (4 and 5) middleware: authenticates each request with `authenticator`
  * ({@link IntegratedAuthenticator.authenticate}: AcceptSecurityContext per leg), sets `req.sspi` to
- * the {@link AuthenticatedIdentity} and calls `next()`. A request that is not (yet) authenticated is
+ * the {@link AuthenticatedIdentity} and calls `next()`; what {@link IntegratedAuthenticator.exempt}
+ * passes (a `skip` path, a CORS preflight) goes to `next()` with `req.sspi` undefined. A request that is not (yet) authenticated is
  * answered by the core (401 with `WWW-Authenticate`, 503 with `Retry-After`, or an HTTP/2 stream
  * reset) and `next` is not called. Errors the core rejects with (the server's own credentials cannot
  * be acquired: SspiError SEC_E_NO_CREDENTIALS and the like; the authenticator closed) go to

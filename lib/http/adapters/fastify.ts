@@ -25,6 +25,7 @@ const plugin: FastifyPluginAsync<SspiFastifyOptions> = async (fastify, options) 
   if (!(authenticator instanceof IntegratedAuthenticator)) throw new TypeError('options.authenticator must be an IntegratedAuthenticator');
   fastify.decorateRequest('sspi', null);
   fastify.addHook('onRequest', async (request, reply) => {
+    if (authenticator.exempt(request.raw)) return; // a skipped path or a CORS preflight: sspi stays null
     const identity = await authenticator.authenticate(request.raw, reply.raw);
     if (!identity) {
       // The core answered on reply.raw (401, 503, an HTTP/2 stream reset). reply.hijack() is
@@ -42,7 +43,8 @@ const plugin: FastifyPluginAsync<SspiFastifyOptions> = async (fastify, options) 
  * registered on, not only to an encapsulated child): decorates requests with `sspi` (null until
  * authenticated) and adds an `onRequest` hook that authenticates each request with
  * `options.authenticator` ({@link IntegratedAuthenticator.authenticate} on `request.raw`/`reply.raw`:
- * AcceptSecurityContext per leg) and sets `request.sspi` to the {@link AuthenticatedIdentity}. A
+ * AcceptSecurityContext per leg; except what IntegratedAuthenticator.exempt passes: a `skip` path,
+ * a CORS preflight, with `request.sspi` null) and sets `request.sspi` to the {@link AuthenticatedIdentity}. A
  * request that is not (yet) authenticated is answered by the core (401 with `WWW-Authenticate`, 503
  * with `Retry-After`) and the reply is hijacked, so the route handler does not run. A core rejection
  * (the server's own credentials: SspiError; the authenticator closed) goes to Fastify's error handler.

@@ -20,7 +20,8 @@ export type SspiKoaMiddleware = (ctx: SspiKoaContext, next: () => Promise<unknow
 /**
  * Koa middleware: authenticates each request with `authenticator`
  * ({@link IntegratedAuthenticator.authenticate} on `ctx.req`/`ctx.res`: AcceptSecurityContext per
- * leg), sets `ctx.state.sspi` to the {@link AuthenticatedIdentity} and awaits `next()`. A request
+ * leg), except what {@link IntegratedAuthenticator.exempt} passes (a `skip` path, a CORS preflight:
+ * `next()` without an identity), sets `ctx.state.sspi` to the {@link AuthenticatedIdentity} and awaits `next()`. A request
  * that is not (yet) authenticated has been answered by the core on `ctx.res` (401, 503, an HTTP/2
  * stream reset): the middleware sets `ctx.respond = false`, so Koa leaves that answer alone, and
  * does not call `next`. A core rejection (the server's own credentials: SspiError; the
@@ -33,6 +34,10 @@ export type SspiKoaMiddleware = (ctx: SspiKoaContext, next: () => Promise<unknow
 export function sspiKoa(authenticator: IntegratedAuthenticator): SspiKoaMiddleware {
   if (!(authenticator instanceof IntegratedAuthenticator)) throw new TypeError('authenticator must be an IntegratedAuthenticator');
   return async (ctx, next) => {
+    if (authenticator.exempt(ctx.req)) {
+      await next(); // a skipped path or a CORS preflight: no identity
+      return;
+    }
     const identity = await authenticator.authenticate(ctx.req, ctx.res);
     if (!identity) {
       ctx.respond = false; // the core wrote the answer to ctx.res: Koa must not write another

@@ -17,13 +17,15 @@ interface StrategyActions {
   success(user: unknown, info?: unknown): void;
   fail(challenge?: unknown, status?: number): void;
   error(err: unknown): void;
+  pass(): void;
 }
 
 /**
  * Passport strategy `'sspi'`: `passport.use(new SspiStrategy(authenticator))`, then
  * `passport.authenticate('sspi', { session: false })`. Each request is authenticated with
- * {@link IntegratedAuthenticator.authenticate} (AcceptSecurityContext per leg); once authenticated,
- * `success(user)` with the identity (or what `verify` maps it to), so `req.user` is set.
+ * {@link IntegratedAuthenticator.authenticate} (AcceptSecurityContext per leg), except what
+ * {@link IntegratedAuthenticator.exempt} passes (a `skip` path, a CORS preflight), which gets
+ * Passport's `pass()` and no user. Once authenticated, `success(user)` with the identity (or what `verify` maps it to), so `req.user` is set.
  *
  * A request that is not (yet) authenticated has already been answered by the core: 401 with
  * `WWW-Authenticate` (the schemes, or the next handshake token), 503 with `Retry-After`; the strategy
@@ -59,6 +61,17 @@ export class SspiStrategy {
     const res = req.res;
     if (!res) {
       this.error(new TypeError('SspiStrategy needs req.res (Express/connect requests have it)'));
+      return;
+    }
+    let exempt: boolean;
+    try {
+      exempt = authenticator.exempt(req);
+    } catch (err) {
+      this.error(err);
+      return;
+    }
+    if (exempt) {
+      this.pass(); // a skipped path or a CORS preflight: on to the next middleware, no req.user
       return;
     }
     authenticator.authenticate(req, res).then((identity) => {
