@@ -93,9 +93,29 @@ export interface IntegratedAuthOptions {
    */
   channelBindings?: 'tls-server-end-point' | false;
   /**
-   * Keep a TCP connection authenticated once a handshake succeeded, so later requests on it need no
-   * `Authorization` header (the connection-based model NTLM clients expect, like IIS). Default false:
-   * every request must authenticate. Only enable when no proxy shares connections between users.
+   * Keep a TCP connection authenticated once an NTLM handshake succeeded (the NTLM scheme, or
+   * Negotiate that chose NTLM): later requests on it without `Authorization` get the same identity,
+   * the connection-based model NTLM clients expect (browsers send NTLM's three legs once per
+   * connection, like IIS and ASP.NET Core's Negotiate handler, PersistNtlmCredentials). A request
+   * with a new `Authorization` header starts a new handshake and forgets the old identity, also
+   * when the new one fails. Default true.
+   *
+   * WARNING: only when nothing between the clients and this server shares a connection between
+   * users: a reverse proxy or load balancer that pools its upstream connections would pass one
+   * user's persisted identity to another user's requests. Behind such a proxy set both
+   * `persistNtlm` and `persistKerberos` to false (or terminate authentication at the proxy).
+   */
+  persistNtlm?: boolean;
+  /**
+   * The same for Kerberos (and any other package Negotiate reports): default false, every request
+   * authenticates (Kerberos needs one leg; ASP.NET Core's PersistKerberosCredentials default). See
+   * the warning at {@link IntegratedAuthOptions.persistNtlm}.
+   */
+  persistKerberos?: boolean;
+  /**
+   * Sets the default of both {@link IntegratedAuthOptions.persistNtlm} and
+   * {@link IntegratedAuthOptions.persistKerberos} (each still wins when given). Kept for the first
+   * versions' callers; without it the defaults are NTLM persisted, Kerberos not.
    */
   persistOnConnection?: boolean;
   /** Largest accepted token, in bytes after base64 decoding: an integer from 1 to 2^30. Default 65,536 (64 KiB). */
@@ -227,7 +247,7 @@ export interface AuthStats {
   pendingHandshakes: number;
   /**
    * Server contexts made and not yet deleted: pending ones, those in an AcceptSecurityContext call,
-   * those kept on a connection (persistOnConnection), and those of responses still running.
+   * those kept on a connection (persistNtlm, persistKerberos), and those of responses still running.
    */
   contexts: number;
 }
@@ -268,7 +288,7 @@ const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
-  'channelBindings', 'packages', 'skip', 'corsPreflight',
+  'channelBindings', 'packages', 'skip', 'corsPreflight', 'persistNtlm', 'persistKerberos',
 ]);
 
 const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
@@ -335,7 +355,8 @@ export class IntegratedAuthenticator {
   private readonly schemes: HttpAuthScheme[];
   private readonly contextReq: number;
   private readonly channelBindings: boolean;
-  private readonly persist: boolean;
+  private readonly persistNtlm: boolean;
+  private readonly persistKerberos: boolean;
   private readonly maxTokenBytes: number;
   private readonly allowAnonymous: boolean;
   private readonly maxPending: number;
@@ -414,7 +435,9 @@ export class IntegratedAuthenticator {
       throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
     }
     this.channelBindings = bindings === 'tls-server-end-point';
-    this.persist = booleanOption(options, 'persistOnConnection', false);
+    const persist = own(options, 'persistOnConnection') === undefined ? undefined : booleanOption(options, 'persistOnConnection', false);
+    this.persistNtlm = booleanOption(options, 'persistNtlm', persist ?? true);
+    this.persistKerberos = booleanOption(options, 'persistKerberos', persist ?? false);
     this.maxTokenBytes = integerOption(options, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1, 2 ** 30);
     this.allowAnonymous = booleanOption(options, 'allowAnonymous', false);
     this.maxPending = integerOption(options, 'maxPendingHandshakes', DEFAULT_MAX_PENDING_HANDSHAKES, 1, Number.MAX_SAFE_INTEGER, true);
@@ -490,7 +513,7 @@ export class IntegratedAuthenticator {
     const state = this.connections.get(socket);
 
     if (!header) {
-      if (this.persist && state?.identity) {
+      if (state?.identity) { // only persisted identities stay on the connection
         this.use(state, res);
         return state.identity;
       }
@@ -623,7 +646,7 @@ export class IntegratedAuthenticator {
     // WWW-Authenticate header of the successful response.
     if (result.token) res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
     held.identity = identity;
-    if (!this.persist) this.disown(held);
+    if (!(identity.package === 'NTLM' ? this.persistNtlm : this.persistKerberos)) this.disown(held);
     this.use(held, res);
     this.emit({ type: 'authenticated', scheme, remoteAddress: socket.remoteAddress, identity });
     return identity;

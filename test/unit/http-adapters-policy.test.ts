@@ -122,6 +122,75 @@ describe('IntegratedAuthenticator policy: packages', () => {
     assert.deepEqual(auth.stats(), { pendingHandshakes: 0, contexts: 0 });
   });
 
+  describe('persistNtlm / persistKerberos (defaults as ASP.NET Core: NTLM persisted, Kerberos not)', () => {
+    const count = (type: AuthEvent['type']): number => events.filter((e) => e.type === type).length;
+    const ntlmCredentials = (password = bed.users[0].password): Promise<Credentials> =>
+      Credentials.acquire({ package: 'NTLM', identity: { user: bed.users[0].name, domain: bed.domain, password } });
+
+    it('NTLM (default): later requests on the connection need no Authorization, one handshake; other connections do', async () => {
+      await listen({});
+      using cred = await ntlmCredentials();
+      using client = new ClientContext(cred);
+      const via = agent();
+      assert.equal((await login('NTLM', client, via)).status, 200);
+      for (let i = 0; i < 5; i++) {
+        const reply = await getReply(running.port, via);
+        assert.equal(reply.status, 200, reply.body);
+        assert.deepEqual(JSON.parse(reply.body), { scheme: 'NTLM', package: 'NTLM' });
+      }
+      assert.equal(count('continue'), 1, 'one CHALLENGE: one handshake');
+      assert.equal(served, 6);
+      assert.equal((await getReply(running.port, agent())).status, 401, 'another connection is not authenticated');
+      assert.equal(auth.stats().contexts, 1, 'the connection holds its context');
+      agents[0].destroy();
+      for (let i = 0; i < 2000 && auth.stats().contexts > 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(auth.stats(), { pendingHandshakes: 0, contexts: 0 }, 'deleted when the connection closed');
+    });
+
+    it('a failed new handshake on a persisted connection leaves it unauthenticated (no stale identity)', async () => {
+      await listen({});
+      const via = agent();
+      {
+        using cred = await ntlmCredentials();
+        using client = new ClientContext(cred);
+        assert.equal((await login('NTLM', client, via)).status, 200);
+      }
+      using bad = await ntlmCredentials('wrong-password');
+      using badClient = new ClientContext(bad);
+      assert.equal((await login('NTLM', badClient, via)).status, 401);
+      const after = await getReply(running.port, via);
+      assert.equal(after.status, 401, 'the earlier identity is forgotten');
+      assert.equal(served, 1);
+    });
+
+    it('Kerberos (default): every request authenticates', async () => {
+      await listen({});
+      using cred = await Credentials.acquire({ package: 'Negotiate' });
+      using client = new ClientContext(cred, { targetName: bed.spn });
+      const via = agent();
+      assert.equal((await login('Negotiate', client, via)).status, 200);
+      assert.equal((await getReply(running.port, via)).status, 401);
+      assert.equal(served, 1);
+    });
+
+    it('persistKerberos: true keeps Kerberos; persistNtlm: false does not keep NTLM', async () => {
+      await listen({ persistKerberos: true, persistNtlm: false });
+      const via = agent();
+      {
+        using cred = await Credentials.acquire({ package: 'Negotiate' });
+        using client = new ClientContext(cred, { targetName: bed.spn });
+        assert.equal((await login('Negotiate', client, via)).status, 200);
+        assert.equal((await getReply(running.port, via)).status, 200);
+      }
+      const other = agent();
+      using ncred = await ntlmCredentials();
+      using nclient = new ClientContext(ncred);
+      assert.equal((await login('NTLM', nclient, other)).status, 200);
+      assert.equal((await getReply(running.port, other)).status, 401);
+      assert.equal(served, 3);
+    });
+  });
+
   it('options: packages, skip and corsPreflight are checked', () => {
     assert.throws(() => new IntegratedAuthenticator({ packages: [] }), TypeError);
     assert.throws(() => new IntegratedAuthenticator({ packages: ['Negotiate' as never] }), TypeError);
@@ -129,6 +198,8 @@ describe('IntegratedAuthenticator policy: packages', () => {
     assert.throws(() => new IntegratedAuthenticator({ skip: '/health' as never }), TypeError);
     assert.throws(() => new IntegratedAuthenticator({ skip: [1] as never }), TypeError);
     assert.throws(() => new IntegratedAuthenticator({ corsPreflight: 'yes' as never }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ persistNtlm: 1 as never }), TypeError);
+    assert.throws(() => new IntegratedAuthenticator({ persistKerberos: 'no' as never }), TypeError);
   });
 });
 
