@@ -48,23 +48,29 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-function expressApp(express: typeof import('express')): Start {
+type ExpressApp = ReturnType<typeof express5>;
+
+/**
+ * An Express app: `install` adds the authentication (sspiExpress, or Passport's), `identityOf`
+ * reads what it left on the request (undefined when the request passed unauthenticated).
+ */
+function expressApp(express: typeof import('express'), install: (app: ExpressApp, auth: IntegratedAuthenticator) => void,
+  identityOf: (req: import('express').Request) => AuthenticatedIdentity | undefined): Start {
   return async (auth) => {
     const seen: Running['seen'] = [];
     const app = express();
-    app.use(sspiExpress(auth));
+    install(app, auth);
     app.get('/', (req, res) => {
-      // Typed by the module augmentation in lib/http/adapters/express.ts.
-      const identity: AuthenticatedIdentity | undefined = req.sspi;
-      seen.push({ path: '/', identity: identity! });
-      res.type('application/json').send(identityBody(identity!));
+      const identity = identityOf(req)!;
+      seen.push({ path: '/', identity });
+      res.type('application/json').send(identityBody(identity));
     });
     app.get('/boom', (req) => {
-      seen.push({ path: '/boom', identity: req.sspi! });
+      seen.push({ path: '/boom', identity: identityOf(req)! });
       throw new Error('boom');
     });
-    app.get('/health', (req, res) => { res.send(`healthy ${req.sspi === undefined}`); });
-    app.options('/', (req, res) => { res.status(204).set('X-Identity', String(req.sspi !== undefined)).end(); });
+    app.get('/health', (req, res) => { res.send(`healthy ${identityOf(req) === undefined}`); });
+    app.options('/', (req, res) => { res.status(204).set('X-Identity', String(identityOf(req) !== undefined)).end(); });
     app.use((err: Error, _req: import('express').Request, res: import('express').Response, _next: import('express').NextFunction) => {
       res.status(500).send(`handled: ${err.message}`);
     });
@@ -73,6 +79,10 @@ function expressApp(express: typeof import('express')): Start {
     return { server, seen, close: () => closeServer(server) };
   };
 }
+
+const withSspiExpress = (app: ExpressApp, auth: IntegratedAuthenticator): void => { app.use(sspiExpress(auth)); };
+// Typed by the module augmentation in lib/http/adapters/express.ts: no cast.
+const sspiOf = (req: import('express').Request): AuthenticatedIdentity | undefined => req.sspi;
 
 const fastifyApp: Start = async (auth) => {
   const seen: Running['seen'] = [];
@@ -129,47 +139,24 @@ const koaApp: Start = async (auth) => {
   return { server, seen, close: () => closeServer(server) };
 };
 
-const passportApp: Start = async (auth) => {
-  const seen: Running['seen'] = [];
-  const app = express5();
+const passportApp: Start = expressApp(express5, (app, auth) => {
   const authenticator = new passport.Passport();
   authenticator.use(new SspiStrategy(auth));
   app.use(authenticator.initialize());
   app.use(authenticator.authenticate('sspi', { session: false }));
-  app.get('/', (req, res) => {
-    const identity = req.user as AuthenticatedIdentity;
-    seen.push({ path: '/', identity });
-    res.type('application/json').send(identityBody(identity));
-  });
-  app.get('/boom', (req) => {
-    seen.push({ path: '/boom', identity: req.user as AuthenticatedIdentity });
-    throw new Error('boom');
-  });
-  app.get('/health', (req, res) => { res.send(`healthy ${req.user === undefined}`); });
-  app.options('/', (req, res) => { res.status(204).set('X-Identity', String(req.user !== undefined)).end(); });
-  app.use((err: Error, _req: import('express').Request, res: import('express').Response, _next: import('express').NextFunction) => {
-    res.status(500).send(`handled: ${err.message}`);
-  });
-  const server = app.listen(0, '127.0.0.1') as http.Server;
-  await listening(server);
-  return { server, seen, close: () => closeServer(server) };
-};
+}, (req) => req.user as AuthenticatedIdentity | undefined);
 
 interface Reply { status: number; wwwAuthenticate: string[]; body: string }
 
-function request(port: number, agent: http.Agent, path: string, authorization?: string, method = 'GET', extra: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...extra, ...(authorization ? { Authorization: authorization } : {}) };
-    http.request({ host: '127.0.0.1', port, path, agent, headers, method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => {
-        const wwwAuthenticate = res.rawHeaders.filter((_, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
-        resolve({ status: res.statusCode ?? 0, wwwAuthenticate, body });
-      });
-    }).on('error', reject).end();
+/** One request on `agent`; every `WWW-Authenticate` value in order (headersDistinct keeps them apart). */
+async function request(port: number, agent: http.Agent, path: string, authorization?: string, method = 'GET', extra: Record<string, string> = {}): Promise<Reply> {
+  const headers = { ...extra, ...(authorization ? { Authorization: authorization } : {}) };
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.request({ host: '127.0.0.1', port, path, agent, headers, method }, resolve).on('error', reject).end();
   });
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return { status: res.statusCode ?? 0, wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [], body: Buffer.concat(chunks).toString('utf8') };
 }
 
 /** Resolves once `check()` holds, polling between event-loop turns (ordering, not timing). */
@@ -182,8 +169,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 const FRAMEWORKS: [string, Start][] = [
-  ['Express 5', expressApp(express5)],
-  ['Express 4', expressApp(express4)],
+  ['Express 5', expressApp(express5, withSspiExpress, sspiOf)],
+  ['Express 4', expressApp(express4, withSspiExpress, sspiOf)],
   ['Fastify', fastifyApp],
   ['Koa', koaApp],
   ['Passport (on Express 5)', passportApp],
