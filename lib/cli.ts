@@ -86,7 +86,9 @@ interface ServeOptions {
 async function serve(opts: ServeOptions): Promise<void> {
   const auth = new IntegratedAuthenticator({
     schemes: opts.schemes,
-    persistOnConnection: opts.persist,
+    // --persist keeps Kerberos connections authenticated too; without it the defaults hold (NTLM
+    // connections persisted, Kerberos authenticated per request: persistNtlm / persistKerberos).
+    ...(opts.persist ? { persistOnConnection: true } : {}),
     maxPendingHandshakes: opts.maxPending,
     maxPendingHandshakesPerAddress: opts.maxPendingPerAddress,
     handshakeTimeout: opts.handshakeTimeout,
@@ -144,7 +146,7 @@ export function main(argv: string[]): Promise<unknown> {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').default(8080).argParser(port))
     .addOption(new Option('--schemes <list>', 'schemes to offer, in order').default(['Negotiate', 'NTLM'], 'Negotiate,NTLM').argParser(schemes))
-    .option('--persist', 'keep a connection authenticated after one handshake (NTLM clients expect it)', false)
+    .option('--persist', 'keep every connection authenticated after one handshake, Kerberos too (default: NTLM connections are, Kerberos is per request)', false)
     .addOption(new Option('--max-pending <count>', 'most unfinished handshakes held at once, server-wide (then 503)')
       .default(DEFAULT_MAX_PENDING_HANDSHAKES).argParser(integer(1, 1_000_000)))
     .addOption(new Option('--max-pending-per-address <count>', 'most unfinished handshakes held at once per client address (then 503)')

@@ -70,10 +70,12 @@ export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_TOKEN_BYTES, RETRY_AFTER_SECONDS,
 } from './http/server';
 export type {
-  IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory,
+  IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory, AuthPackage,
 } from './http/server';
 export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';
+export { sspiExpress, sspiFastify, sspiKoa, SspiStrategy } from './http/adapters';
+export type { SspiExpressMiddleware, SspiFastifyOptions, SspiKoaContext, SspiKoaMiddleware, SspiVerify } from './http/adapters';
 export { AccessToken, guestOrAnonymous, WELL_KNOWN_SID, DOMAIN_USER_RID_GUEST, DOMAIN_GROUP_RID_GUESTS } from './token';
 export type { TokenGroup, AccountName, ImpersonationLevel } from './token';
 export {

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants } from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import { debuglog } from 'node:util';
 
 import { serverChannelBindings } from '../bindings';
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
@@ -92,9 +93,29 @@ export interface IntegratedAuthOptions {
    */
   channelBindings?: 'tls-server-end-point' | false;
   /**
-   * Keep a TCP connection authenticated once a handshake succeeded, so later requests on it need no
-   * `Authorization` header (the connection-based model NTLM clients expect, like IIS). Default false:
-   * every request must authenticate. Only enable when no proxy shares connections between users.
+   * Keep a TCP connection authenticated once an NTLM handshake succeeded (the NTLM scheme, or
+   * Negotiate that chose NTLM): later requests on it without `Authorization` get the same identity,
+   * the connection-based model NTLM clients expect (browsers send NTLM's three legs once per
+   * connection, like IIS and ASP.NET Core's Negotiate handler, PersistNtlmCredentials). A request
+   * with a new `Authorization` header starts a new handshake and forgets the old identity, also
+   * when the new one fails. Default true.
+   *
+   * WARNING: only when nothing between the clients and this server shares a connection between
+   * users: a reverse proxy or load balancer that pools its upstream connections would pass one
+   * user's persisted identity to another user's requests. Behind such a proxy set both
+   * `persistNtlm` and `persistKerberos` to false (or terminate authentication at the proxy).
+   */
+  persistNtlm?: boolean;
+  /**
+   * The same for Kerberos (and any other package Negotiate reports): default false, every request
+   * authenticates (Kerberos needs one leg; ASP.NET Core's PersistKerberosCredentials default). See
+   * the warning at {@link IntegratedAuthOptions.persistNtlm}.
+   */
+  persistKerberos?: boolean;
+  /**
+   * Sets the default of both {@link IntegratedAuthOptions.persistNtlm} and
+   * {@link IntegratedAuthOptions.persistKerberos} (each still wins when given). Kept for the first
+   * versions' callers; without it the defaults are NTLM persisted, Kerberos not.
    */
   persistOnConnection?: boolean;
   /** Largest accepted token, in bytes after base64 decoding: an integer from 1 to 2^30. Default 65,536 (64 KiB). */
@@ -136,7 +157,32 @@ export interface IntegratedAuthOptions {
   createContext?: ServerContextFactory;
   /** Receives one event per handshake step; never given tokens or passwords. */
   onEvent?: (event: AuthEvent) => void;
+  /**
+   * SSPI packages a client may authenticate with: a non-empty array of 'Kerberos' and/or 'NTLM'.
+   * Default both. Without 'NTLM', the NTLM scheme is not offered (nor accepted), and inside
+   * Negotiate an NTLM handshake is refused with 401: a raw NTLMSSP token before any SSPI call, a
+   * SPNEGO one as soon as Negotiate reports NTLM (SECPKG_ATTR_NEGOTIATION_INFO after a leg), and at
+   * the latest when the context completes: a completed context whose package is not allowed, or not
+   * reported, is deleted and refused (fail closed).
+   */
+  packages?: AuthPackage[];
+  /**
+   * Requests that pass unauthenticated (see {@link IntegratedAuthenticator.exempt}): an array of
+   * paths (compared exactly with the request path without its query, e.g. '/health'), or a
+   * predicate on the request. Default: none.
+   */
+  skip?: string[] | ((req: IncomingMessage) => boolean);
+  /**
+   * Pass CORS preflight requests (`OPTIONS` with an `Access-Control-Request-Method` header)
+   * unauthenticated ({@link IntegratedAuthenticator.exempt}): browsers send preflights without
+   * credentials (Fetch standard, CORS-preflight request), so a 401 would fail every cross-origin
+   * call. Default true.
+   */
+  corsPreflight?: boolean;
 }
+
+/** The SSPI packages {@link IntegratedAuthOptions.packages} can allow. */
+export type AuthPackage = 'Kerberos' | 'NTLM';
 
 /** What authenticate() reports through `onEvent`. */
 export interface AuthEvent {
@@ -201,7 +247,7 @@ export interface AuthStats {
   pendingHandshakes: number;
   /**
    * Server contexts made and not yet deleted: pending ones, those in an AcceptSecurityContext call,
-   * those kept on a connection (persistOnConnection), and those of responses still running.
+   * those kept on a connection (persistNtlm, persistKerberos), and those of responses still running.
    */
   contexts: number;
 }
@@ -228,13 +274,21 @@ interface Held {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/**
+ * `NODE_DEBUG=sspi` tracing (util.debuglog, read once when this module loads): one line per leg
+ * with the scheme, the package, the status name and the token sizes in bytes, and one per
+ * challenge/refusal with its reason. Never a token's bytes, a header's value, a password or a user
+ * name: support cases get the shape of a handshake, not its secrets.
+ */
+const debug = debuglog('sspi');
+
 /** The error `code` of the SSPI call queue when it is full (lib/queue.ts): answered with 503. */
 const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
-  'channelBindings',
+  'channelBindings', 'packages', 'skip', 'corsPreflight', 'persistNtlm', 'persistKerberos',
 ]);
 
 const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
@@ -301,7 +355,8 @@ export class IntegratedAuthenticator {
   private readonly schemes: HttpAuthScheme[];
   private readonly contextReq: number;
   private readonly channelBindings: boolean;
-  private readonly persist: boolean;
+  private readonly persistNtlm: boolean;
+  private readonly persistKerberos: boolean;
   private readonly maxTokenBytes: number;
   private readonly allowAnonymous: boolean;
   private readonly maxPending: number;
@@ -309,6 +364,10 @@ export class IntegratedAuthenticator {
   private readonly handshakeTimeout: number;
   private readonly createContext: ServerContextFactory;
   private readonly onEvent: ((e: AuthEvent) => void) | undefined;
+  private readonly packages: ReadonlySet<string>;
+  private readonly skipPaths: ReadonlySet<string>;
+  private readonly skipPredicate: ((req: IncomingMessage) => boolean) | undefined;
+  private readonly corsPreflight: boolean;
   private readonly given = new Map<HttpAuthScheme, Credentials>();
   private readonly acquired = new Map<HttpAuthScheme, Promise<Credentials>>();
   /** Each connection's current handshake, or its persisted identity. */
@@ -338,7 +397,21 @@ export class IntegratedAuthenticator {
       || new Set(schemes).size !== schemes.length) {
       throw new TypeError("schemes must be a non-empty array of distinct 'Negotiate' and/or 'NTLM'");
     }
-    this.schemes = schemes.slice() as HttpAuthScheme[];
+    const packages = own(options, 'packages') ?? ['Kerberos', 'NTLM'];
+    if (!Array.isArray(packages) || packages.length === 0 || packages.some((p) => p !== 'Kerberos' && p !== 'NTLM')) {
+      throw new TypeError("options.packages must be a non-empty array of 'Kerberos' and/or 'NTLM'");
+    }
+    this.packages = new Set(packages as string[]);
+    // The NTLM scheme is NTLM: not offered when NTLM is not allowed.
+    this.schemes = (schemes as HttpAuthScheme[]).filter((s) => s !== 'NTLM' || this.packages.has('NTLM'));
+    if (this.schemes.length === 0) throw new TypeError("options.schemes: only 'NTLM', which options.packages does not allow");
+    const skip = own(options, 'skip');
+    if (skip !== undefined && typeof skip !== 'function' && !(Array.isArray(skip) && skip.every((p) => typeof p === 'string'))) {
+      throw new TypeError('options.skip must be an array of paths or a function');
+    }
+    this.skipPaths = new Set(Array.isArray(skip) ? skip as string[] : []);
+    this.skipPredicate = typeof skip === 'function' ? skip as (req: IncomingMessage) => boolean : undefined;
+    this.corsPreflight = booleanOption(options, 'corsPreflight', true);
 
     const credentials = own(options, 'credentials');
     if (credentials !== undefined) {
@@ -362,7 +435,9 @@ export class IntegratedAuthenticator {
       throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
     }
     this.channelBindings = bindings === 'tls-server-end-point';
-    this.persist = booleanOption(options, 'persistOnConnection', false);
+    const persist = own(options, 'persistOnConnection') === undefined ? undefined : booleanOption(options, 'persistOnConnection', false);
+    this.persistNtlm = booleanOption(options, 'persistNtlm', persist ?? true);
+    this.persistKerberos = booleanOption(options, 'persistKerberos', persist ?? false);
     this.maxTokenBytes = integerOption(options, 'maxTokenBytes', DEFAULT_MAX_TOKEN_BYTES, 1, 2 ** 30);
     this.allowAnonymous = booleanOption(options, 'allowAnonymous', false);
     this.maxPending = integerOption(options, 'maxPendingHandshakes', DEFAULT_MAX_PENDING_HANDSHAKES, 1, Number.MAX_SAFE_INTEGER, true);
@@ -438,7 +513,7 @@ export class IntegratedAuthenticator {
     const state = this.connections.get(socket);
 
     if (!header) {
-      if (this.persist && state?.identity) {
+      if (state?.identity) { // only persisted identities stay on the connection
         this.use(state, res);
         return state.identity;
       }
@@ -465,6 +540,11 @@ export class IntegratedAuthenticator {
     const framing = inspectToken(token);
     if (!framing || !fitsScheme(framing, scheme)) {
       this.challenge(req, res, 'malformed token');
+      return undefined;
+    }
+    if (!this.packages.has('NTLM') && (framing.shape === 'ntlm-negotiate' || framing.shape === 'ntlm-authenticate')) {
+      if (state) this.drop(state);
+      this.challenge(req, res, 'package not allowed');
       return undefined;
     }
 
@@ -511,6 +591,7 @@ export class IntegratedAuthenticator {
         if (!socket.destroyed) this.unavailable(req, res, scheme, QUEUE_FULL);
         return undefined;
       }
+      if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, this.legPackage(scheme, held.context), e.code, token.length, e.token?.length ?? 0);
       if (socket.destroyed) return undefined;
       // RFC 4559 section 5: a token the package produced with its failure (KRB-ERROR, SPNEGO reject)
       // goes back to the client in the 401's WWW-Authenticate.
@@ -529,7 +610,16 @@ export class IntegratedAuthenticator {
       return undefined;
     }
 
+    if (!result.complete && scheme === 'Negotiate' && this.packages.size < 2) {
+      const chosen = this.legPackage(scheme, held.context);
+      if (chosen !== 'Negotiate' && !this.packages.has(chosen)) {
+        this.drop(held);
+        this.challenge(req, res, 'package not allowed');
+        return undefined;
+      }
+    }
     if (!result.complete) {
+      if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, this.legPackage(scheme, held.context), result.code, token.length, result.token?.length ?? 0);
       // A first leg that asks to continue is held from now on: refused if, without itself, the caps
       // are already reached (a token the framing could not tell would continue, e.g. SPNEGO with NTLM).
       if (fresh && this.full(held.address, 1)) {
@@ -545,6 +635,7 @@ export class IntegratedAuthenticator {
     this.setPending(held, false);
     clearTimeout(held.timer);
     const identity = this.identityOf(scheme, held.context, result);
+    if (debug.enabled) debug('leg scheme=%s package=%s status=%s in=%d bytes out=%d bytes', scheme, identity.package ?? 'unknown', result.code, token.length, result.token?.length ?? 0);
     const refusal = this.refusalOf(identity);
     if (refusal) {
       this.drop(held);
@@ -555,7 +646,7 @@ export class IntegratedAuthenticator {
     // WWW-Authenticate header of the successful response.
     if (result.token) res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
     held.identity = identity;
-    if (!this.persist) this.disown(held);
+    if (!(identity.package === 'NTLM' ? this.persistNtlm : this.persistKerberos)) this.disown(held);
     this.use(held, res);
     this.emit({ type: 'authenticated', scheme, remoteAddress: socket.remoteAddress, identity });
     return identity;
@@ -568,6 +659,17 @@ export class IntegratedAuthenticator {
    */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
+      let exempt: boolean;
+      try {
+        exempt = this.exempt(req);
+      } catch (err) {
+        next(err);
+        return;
+      }
+      if (exempt) {
+        next();
+        return;
+      }
       this.authenticate(req, res).then((id) => {
         if (id) {
           (req as IncomingMessage & { sspi?: AuthenticatedIdentity }).sspi = id;
@@ -575,6 +677,24 @@ export class IntegratedAuthenticator {
         }
       }, next);
     };
+  }
+
+  /**
+   * True when `req` passes unauthenticated, by the options: a CORS preflight (`OPTIONS` with
+   * `Access-Control-Request-Method`, unless `corsPreflight: false`), a path in `skip` (the request
+   * path without its query, compared exactly), or `skip(req)` returning true. {@link middleware}
+   * and the framework adapters call next() for such requests without an identity;
+   * {@link authenticate} itself does not consult it (it always authenticates). Makes no SSPI call.
+   * @throws whatever the `skip` predicate throws.
+   */
+  exempt(req: IncomingMessage | Http2ServerRequest): boolean {
+    if (this.corsPreflight && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return true;
+    if (this.skipPaths.size > 0) {
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      if (this.skipPaths.has(q >= 0 ? url.slice(0, q) : url)) return true;
+    }
+    return this.skipPredicate ? this.skipPredicate(req as IncomingMessage) === true : false;
   }
 
   /**
@@ -609,12 +729,14 @@ export class IntegratedAuthenticator {
    * The policy applied to an established context before its identity is given out: the reason to
    * refuse it (answered with 401), or undefined to accept.
    *
+   * - a package `packages` does not allow (or none reported, when not every package is allowed);
    * - ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`;
    * - then the client's token (see {@link IntegratedAuthenticator.tokenRefusalOf}): ANONYMOUS LOGON
    *   (S-1-5-7) unless `allowAnonymous`, the Guest account (RID 501), the Guests groups (S-1-5-32-546,
    *   Domain Guests RID 514): never allowed.
    */
   private refusalOf(identity: AuthenticatedIdentity): string | undefined {
+    if (this.packages.size < 2 && (identity.package === null || !this.packages.has(identity.package))) return 'package not allowed';
     if (identity.anonymous && !this.allowAnonymous) return 'ASC_RET_NULL_SESSION';
     return this.tokenRefusalOf(identity);
   }
@@ -694,6 +816,19 @@ export class IntegratedAuthenticator {
     return identity;
   }
 
+  /**
+   * For the trace only: the package behind a leg (NTLM; for Negotiate, the one it has chosen so far,
+   * from SECPKG_ATTR_NEGOTIATION_INFO, or 'Negotiate' while it has not said).
+   */
+  private legPackage(scheme: HttpAuthScheme, context: ServerContext): string {
+    if (scheme === 'NTLM') return 'NTLM';
+    try {
+      return context.negotiationInfo().PackageInfo?.Name ?? 'Negotiate';
+    } catch {
+      return 'Negotiate';
+    }
+  }
+
   /** One close listener per socket, registered before anything is held for it. */
   private watch(socket: Socket): void {
     if (this.watched.has(socket)) return;
@@ -762,6 +897,7 @@ export class IntegratedAuthenticator {
   }
 
   private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined, reject?: { scheme: HttpAuthScheme; header: string }): void {
+    debug('challenge 401 reason=%s', reason ?? 'no Authorization');
     this.emit(reason
       ? { type: 'rejected', remoteAddress: req.socket.remoteAddress, reason }
       : { type: 'challenge', remoteAddress: req.socket.remoteAddress });
@@ -770,6 +906,7 @@ export class IntegratedAuthenticator {
 
   private unavailable(req: IncomingMessage, res: ServerResponse, scheme: HttpAuthScheme, reason: string): void {
     this.emit({ type: 'unavailable', scheme, remoteAddress: req.socket.remoteAddress, reason });
+    debug('unavailable 503 scheme=%s reason=%s', scheme, reason);
     res.statusCode = 503;
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
