@@ -74,8 +74,10 @@ export type {
 } from './http/server';
 export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';
-export { sspiExpress, sspiFastify, sspiKoa, SspiStrategy } from './http/adapters';
-export type { SspiExpressMiddleware, SspiFastifyOptions, SspiKoaContext, SspiKoaMiddleware, SspiVerify } from './http/adapters';
+export { sspiExpress, sspiKoa, SspiStrategy } from './http/adapters';
+export type { SspiExpressMiddleware, SspiKoaContext, SspiKoaMiddleware, SspiVerify } from './http/adapters';
+// The Fastify plugin is `sspi/fastify` (lib/http/adapters/fastify.ts): its declarations need Fastify's types and it
+// loads fastify-plugin, which users of the other entry points should not need.
 export { AccessToken, guestOrAnonymous, WELL_KNOWN_SID, DOMAIN_USER_RID_GUEST, DOMAIN_GROUP_RID_GUESTS } from './token';
 export type { TokenGroup, AccountName, ImpersonationLevel } from './token';
 export {

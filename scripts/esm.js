@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes the ES module entry points of the package (package.json "exports" -> "import"):
-// dist/lib/index.mjs for `import ... from 'sspi'` and dist/lib/raw/index.mjs for 'sspi/raw'. Each
+// dist/lib/index.mjs for `import ... from 'sspi'`, dist/lib/raw/index.mjs for 'sspi/raw' and
+// dist/lib/http/adapters/fastify.mjs for 'sspi/fastify'. Each
 // re-exports the CommonJS build's named exports by name (read by loading the CommonJS module, which
 // does not load the native addon until a function is called), so `import { Credentials } from 'sspi'`
 // works in every Node line, without relying on Node's static detection of CommonJS exports.
@@ -9,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist', 'lib');
-for (const entry of ['index', path.join('raw', 'index')]) {
+for (const entry of ['index', path.join('raw', 'index'), path.join('http', 'adapters', 'fastify')]) {
   const cjs = path.join(dist, `${entry}.js`);
   const names = Object.keys(require(cjs)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default').sort();
   const base = path.basename(cjs);

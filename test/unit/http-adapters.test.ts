@@ -9,7 +9,8 @@ import passport from 'passport';
 import { ClientContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { runHandshake } from '../../lib/handshake';
-import { sspiExpress, sspiFastify, sspiKoa, SspiStrategy } from '../../lib/http/adapters';
+import { sspiExpress, sspiKoa, SspiStrategy } from '../../lib/http/adapters';
+import { sspiFastify } from '../../lib/http/adapters/fastify';
 import { AuthenticatedIdentity, IntegratedAuthenticator } from '../../lib/http/server';
 import { testBed } from '../support/env';
 

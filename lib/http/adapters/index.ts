@@ -1,8 +1,9 @@
-/** Adapters of {@link IntegratedAuthenticator} for Express 4/5, Fastify, Koa and Passport. */
+/**
+ * Adapters of {@link IntegratedAuthenticator} for Express 4/5, Koa and Passport (framework-free: they use
+ * node:http types only). The Fastify plugin is its own entry point, `sspi/fastify` (./fastify.ts).
+ */
 export { sspiExpress } from './express';
 export type { SspiExpressMiddleware } from './express';
-export { sspiFastify } from './fastify';
-export type { SspiFastifyOptions } from './fastify';
 export { sspiKoa } from './koa';
 export type { SspiKoaContext, SspiKoaMiddleware } from './koa';
 export { SspiStrategy } from './passport';
