@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 
 import { Certificate } from '../certificates';
 import { AcquireCredentialsOptions, Credentials, SchannelOptions, TlsProtocol } from '../credentials';
-import { TLS_VERSIONS } from './schannel';
+import { versionsBetween } from './schannel';
 import { TlsSocket, TlsSocketOptions } from './socket';
 
 export { TlsSocket, TlsError, DEFAULT_HANDSHAKE_TIMEOUT } from './socket';
@@ -21,22 +21,6 @@ export type { PeerCertificate, CertificateName } from './certificate';
 
 /** TLS versions by Node's names. */
 export type TlsVersion = TlsProtocol;
-const VERSIONS: readonly TlsVersion[] = TLS_VERSIONS;
-
-/** The versions from minVersion to maxVersion (undefined: Schannel's defaults). */
-function protocols(min: unknown, max: unknown): TlsVersion[] | undefined {
-  if (min === undefined && max === undefined) return undefined;
-  const index = (v: unknown, what: string, fallback: number): number => {
-    if (v === undefined) return fallback;
-    const i = VERSIONS.indexOf(v as TlsVersion);
-    if (i < 0) throw new TypeError(`${what} must be one of ${VERSIONS.join(', ')}`);
-    return i;
-  };
-  const lo = index(min, 'options.minVersion', 0);
-  const hi = index(max, 'options.maxVersion', VERSIONS.length - 1);
-  if (lo > hi) throw new RangeError('options.minVersion is above options.maxVersion');
-  return VERSIONS.slice(lo, hi + 1);
-}
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -85,7 +69,7 @@ export function connect(options: ConnectOptions, listener?: () => void): TlsSock
   if (options.credentials !== undefined && !(options.credentials instanceof Credentials)) throw new TypeError('options.credentials must be Credentials');
   const host = options.host ?? 'localhost';
   const transport = options.socket ?? net.connect({ host, port: options.port as number });
-  const versions = protocols(options.minVersion, options.maxVersion);
+  const versions = versionsBetween(options.minVersion, options.maxVersion);
   if (options.certificate !== undefined && !(options.certificate instanceof Certificate)) throw new TypeError('options.certificate must be a Certificate');
   const base: AcquireCredentialsOptions & SchannelOptions = {
     package: 'Schannel', use: 'outbound', ...(versions ? { protocols: versions } : {}),
@@ -156,7 +140,7 @@ export class TlsServer extends net.Server {
     if (options.certificate !== undefined && !(options.certificate instanceof Certificate)) throw new TypeError('options.certificate must be a Certificate');
     this.tlsOptions = options;
     this.owns = options.credentials === undefined;
-    const versions = protocols(options.minVersion, options.maxVersion);
+    const versions = versionsBetween(options.minVersion, options.maxVersion);
     if (options.credentials) this.credentials = Promise.resolve(options.credentials);
     else {
       this.credentials = acquire({ package: 'Schannel', use: 'inbound', certificate: options.certificate, ...(versions ? { protocols: versions } : {}) });

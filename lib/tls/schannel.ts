@@ -8,6 +8,7 @@
  */
 
 import { SP_PROT } from '../constants';
+import type { TlsProtocol } from '../credentials';
 
 /** SP_PROT_* bits of SecPkgContext_ConnectionInfo.dwProtocol, client and server. */
 const PROTOCOLS: [number, string][] = [
@@ -20,6 +21,25 @@ const PROTOCOLS: [number, string][] = [
 
 /** The TLS versions in order, by Node's names. */
 export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+
+/**
+ * The versions from `min` to `max` (Node's minVersion / maxVersion), or undefined when neither is given
+ * (Schannel's defaults). What the credentials allow, and what the socket checks the negotiated version against.
+ * @throws TypeError for a name that is not in {@link TLS_VERSIONS}; RangeError when min is above max.
+ */
+export function versionsBetween(min: unknown, max: unknown): TlsProtocol[] | undefined {
+  if (min === undefined && max === undefined) return undefined;
+  const index = (v: unknown, what: string, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const i = TLS_VERSIONS.indexOf(v as TlsProtocol);
+    if (i < 0) throw new TypeError(`${what} must be one of ${TLS_VERSIONS.join(', ')}`);
+    return i;
+  };
+  const lo = index(min, 'options.minVersion', 0);
+  const hi = index(max, 'options.maxVersion', TLS_VERSIONS.length - 1);
+  if (lo > hi) throw new RangeError('options.minVersion is above options.maxVersion');
+  return TLS_VERSIONS.slice(lo, hi + 1);
+}
 
 /** Node's name for an SP_PROT_* protocol ('TLSv1.2'), or `unknown (0x...)`. */
 export function protocolName(dwProtocol: number): string {

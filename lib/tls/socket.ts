@@ -29,7 +29,7 @@ import { SecPkgContextStreamSizes } from '../raw/attributes';
 import { peerCertificate, PeerCertificate } from './certificate';
 import { schannelHandshake, SIDES, TlsRole } from './handshake';
 import {
-  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, TLS_VERSIONS,
+  applicationProtocols, MAX_RECORD_LENGTH, protocolName, RECORD_HEADER, RecordFramer, versionsBetween,
 } from './schannel';
 
 const EMPTY = Buffer.alloc(0);
@@ -174,6 +174,7 @@ export class TlsSocket extends Duplex {
     }
     if (options.handshakeTimeout !== undefined) positiveMs(options.handshakeTimeout, 'options.handshakeTimeout');
     if (options.servername !== undefined && typeof options.servername !== 'string') throw new TypeError('options.servername must be a string');
+    versionsBetween(options.minVersion, options.maxVersion); // names checked here (TypeError / RangeError), not at the end of the handshake
     this.transport = transport;
     this.options = options;
     this.role = options.isServer ? 'server' : 'client';
@@ -396,15 +397,12 @@ export class TlsSocket extends Duplex {
    * with `ca`, that the certificate is one of them or issued and signed by one of them.
    */
   private validate(): { error: TlsError; alert: TLS1_ALERT } | undefined {
-    const { minVersion, maxVersion } = this.options;
-    if (minVersion || maxVersion) {
+    const allowed = versionsBetween(this.options.minVersion, this.options.maxVersion);
+    if (allowed) {
       const version = protocolName(this.context!.queryAttribute(SECPKG_ATTR.CONNECTION_INFO).dwProtocol);
-      const at = TLS_VERSIONS.indexOf(version as TlsProtocol);
-      const lo = minVersion ? TLS_VERSIONS.indexOf(minVersion) : 0;
-      const hi = maxVersion ? TLS_VERSIONS.indexOf(maxVersion) : TLS_VERSIONS.length - 1;
-      if (at < lo || at > hi) {
+      if (!allowed.includes(version as TlsProtocol)) {
         return {
-          error: new TlsError('ERR_TLS_PROTOCOL_VERSION', `the connection uses ${version}, outside ${minVersion ?? TLS_VERSIONS[0]}..${maxVersion ?? TLS_VERSIONS[TLS_VERSIONS.length - 1]}`),
+          error: new TlsError('ERR_TLS_PROTOCOL_VERSION', `the connection uses ${version}, outside ${allowed[0]}..${allowed[allowed.length - 1]}`),
           alert: TLS1_ALERT.PROTOCOL_VERSION,
         };
       }
