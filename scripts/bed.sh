@@ -77,9 +77,37 @@ in_root() {
 
 package_list_id() { printf '%s\n' "${PACKAGES[@]}" | sha256sum | cut -c1-16; }
 
+# Wine's NTLM provider (dlls/msv1_0/unixlib.c, ntlm_fork) starts one `ntlm_auth` per context, found on PATH,
+# with pipes for its stdin/stdout. Wine 10's build makes them with pipe() and sets FD_CLOEXEC afterwards
+# (msv1_0.so imports pipe, not pipe2): a context created on one thread while another thread forks its own
+# helper in between can hand that helper a copy of the first context's pipe, which then survives exec. The
+# first helper never sees end-of-file on its stdin, and DeleteSecurityContext, which closes the pipe and
+# waits for the helper (waitpid), waits until the other context is deleted too. With both deletions on
+# node.exe's JavaScript thread (dispose), that is a deadlock: seen once in the queue tests (24 concurrent
+# NTLM AcceptSecurityContext calls on 2 queue threads; the JavaScript thread blocked, 8 ntlm_auth helpers
+# idle on their stdin). This wrapper, first on the root's PATH, closes every descriptor but stdin, stdout
+# and stderr before it runs Samba's ntlm_auth, so no helper keeps another's pipe. It fixes the test bed,
+# not the library: Microsoft's NTLM runs in LSASS and has no helper processes.
+NTLM_AUTH_WRAPPER='#!/bin/bash
+# Written by scripts/bed.sh (see the comment there): closes inherited descriptors, then runs ntlm_auth.
+for fd in /proc/$$/fd/*; do
+  fd=${fd##*/}
+  case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
+done
+exec /usr/bin/ntlm_auth "$@"
+'
+
+# Installs the wrapper above as /usr/local/bin/ntlm_auth (idempotent; atomic for processes already running).
+install_ntlm_auth_wrapper() {
+  local target=$bed/usr/local/bin/ntlm_auth
+  [ "$(cat "$target" 2>/dev/null)" = "${NTLM_AUTH_WRAPPER%$'\n'}" ] && return 0
+  mkdir -p "$bed/usr/local/bin"
+  printf '%s' "$NTLM_AUTH_WRAPPER" >"$target.new" && chmod 755 "$target.new" && mv -f "$target.new" "$target"
+}
+
 cmd_make() {
   local log=$state/bed-make.log t0=$SECONDS
-  if [ -f "$ready" ] && [ "$(cat "$ready")" = "$(package_list_id)" ]; then return 0; fi
+  if [ -f "$ready" ] && [ "$(cat "$ready")" = "$(package_list_id)" ]; then install_ntlm_auth_wrapper; return 0; fi
   if [ "$(id -u)" != 0 ]; then
     say "error: making the Debian 13 root needs root (debootstrap, chroot, mount)"
     exit 1
@@ -115,6 +143,7 @@ cmd_make() {
   in_root apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" >>"$log" 2>&1 \
     || die_log "$log" "apt-get install in the root failed"
   in_root apt-get clean >>"$log" 2>&1 || true
+  install_ntlm_auth_wrapper
   package_list_id >"$ready"
   say "root ready after $((SECONDS - t0)) s: $(in_root wine --version 2>/dev/null), $(in_root samba --version 2>/dev/null)"
 }
