@@ -23,6 +23,7 @@ import { Client, Dispatcher, buildConnector, fetch as undiciFetch } from 'undici
 import { tlsServerEndPointBindings } from '../bindings';
 import { ClientContext } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
+import { toLegacyHandler } from './handler';
 
 
 /** HTTP authentication schemes answered: RFC 4559's Negotiate and Microsoft's NTLM. */
@@ -314,8 +315,13 @@ export class NegotiateAgent extends Dispatcher {
     return `HTTP/${this.options.canonicalizeHostname ? await canonicalName(host) : host}`;
   }
 
-  /** undici's Dispatcher.dispatch: runs the request (and its handshake) and reports it to `handler`. */
-  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
+  /**
+   * undici's Dispatcher.dispatch: runs the request (and its handshake) and reports it to `handler`,
+   * which may have either of undici's handler shapes (Node 26's global fetch passes the controller
+   * one: lib/http/handler.ts).
+   */
+  dispatch(opts: Dispatcher.DispatchOptions, dispatchHandler: Dispatcher.DispatchHandlers): boolean {
+    const handler = toLegacyHandler(dispatchHandler);
     if (this.closed) {
       queueMicrotask(() => handler.onError?.(new NegotiateClientError('ERR_SSPI_AGENT_CLOSED', 'the NegotiateAgent is closed')));
       return true;

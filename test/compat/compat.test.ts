@@ -33,6 +33,14 @@ interface Report {
   packages: Check<string[]>;
   kerberos: Check<Handshake>;
   ntlm: Check<Handshake>;
+  fetchKerberos: Check<FetchResult>;
+  fetchNtlm: Check<FetchResult>;
+}
+
+/** A global-fetch POST through NegotiateAgent, as the probe's server answered it. */
+interface FetchResult {
+  status: number;
+  body: { scheme: string; package: string; node: string; arch: string; body?: string };
 }
 
 /** The value of a probe check, or an assertion error that carries the probe's own error. */
@@ -193,6 +201,15 @@ describe('compatibility: the packed tarball on every Windows Node line', functio
 
       it('NTLM as the non-ASCII user: three legs reach SEC_E_OK on both sides', () => {
         assert.deepEqual(ok(report.ntlm, 'NTLM handshake'), { client: 'SEC_E_OK', server: 'SEC_E_OK', legs: 3 });
+      });
+
+      it('Node\'s global fetch with a NegotiateAgent dispatcher: a POST by Kerberos (Negotiate) and by NTLM, body replayed', () => {
+        // Each line's fetch is its own bundled undici: 6 (Node 20, 22), 7 (Node 24), 8 (Node 26: the
+        // controller handler shape, lib/http/handler.ts).
+        const expected = (scheme: string, pkg: string): FetchResult =>
+          ({ status: 200, body: { scheme, package: pkg, node: `v${version}`, arch: nodeArch, body: 'probe body' } });
+        assert.deepEqual(ok(report.fetchKerberos, 'global fetch, Negotiate'), expected('Negotiate', 'Kerberos'));
+        assert.deepEqual(ok(report.fetchNtlm, 'global fetch, NTLM'), expected('NTLM', 'NTLM'));
       });
 
       it('curl --negotiate (Kerberos) gets 200 from its IntegratedAuthenticator', async () => {

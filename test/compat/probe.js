@@ -38,10 +38,47 @@ async function handshake(pkg, identity, targetName) {
   }
 }
 
+/**
+ * Node's own global fetch with the package's NegotiateAgent as its dispatcher, against this probe's
+ * server: a POST (its body replayed on the handshake's legs). Each Node line bundles its own undici
+ * (6 up to Node 22, 7 in Node 24, 8 in Node 26, whose handlers have another shape).
+ */
+async function globalFetch(url, agentOptions) {
+  const agent = new sspi.NegotiateAgent({ origins: [url], ...agentOptions });
+  try {
+    const res = await fetch(url, { method: 'POST', body: 'probe body', dispatcher: agent });
+    return { status: res.status, body: JSON.parse(await res.text()) };
+  } finally {
+    await agent.close();
+  }
+}
+
 async function main() {
+  const auth = new sspi.IntegratedAuthenticator();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    const ended = new Promise((resolve) => req.once('end', resolve));
+    auth.authenticate(req, res).then(async (id) => {
+      if (!id) return;
+      await ended;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({
+        scheme: id.scheme, package: id.package, node: process.version, arch: process.arch,
+        ...(req.method === 'POST' ? { body: Buffer.concat(chunks).toString() } : {}),
+      }));
+    }).catch((e) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${port}/`;
+
   const pkgDir = path.dirname(require.resolve('sspi/package.json'));
   const gypBuild = require(require.resolve('node-gyp-build', { paths: [pkgDir] }));
   const user = bed.users[1]; // the non-ASCII user and password
+  const identity = { user: user.name, domain: bed.domain, password: user.password };
   const report = {
     version: process.version,
     arch: process.arch,
@@ -49,22 +86,12 @@ async function main() {
     addon: path.relative(pkgDir, gypBuild.path(pkgDir)).split(path.sep).join('/'),
     packages: await check(() => sspi.enumerateSecurityPackages().map((p) => p.Name)),
     kerberos: await check(() => handshake('Kerberos', undefined, bed.spn)),
-    ntlm: await check(() => handshake('NTLM', { user: user.name, domain: bed.domain, password: user.password })),
+    ntlm: await check(() => handshake('NTLM', identity)),
+    fetchKerberos: await check(() => globalFetch(url, { spn: bed.spn })),
+    fetchNtlm: await check(() => globalFetch(url, { identity, schemes: ['NTLM'] })),
   };
   console.log(`report ${JSON.stringify(report)}`);
-
-  const auth = new sspi.IntegratedAuthenticator();
-  const server = http.createServer((req, res) => {
-    auth.authenticate(req, res).then((id) => {
-      if (!id) return;
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ scheme: id.scheme, package: id.package, node: process.version, arch: process.arch }));
-    }, (e) => {
-      res.statusCode = 500;
-      res.end(String(e));
-    });
-  });
-  server.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+  console.log(`listening on ${port}`);
 }
 
 main().catch((e) => {
