@@ -664,6 +664,8 @@ export class IntegratedAuthenticator {
    *   the failing AcceptSecurityContext produced an output token (a Kerberos KRB-ERROR, a SPNEGO
    *   reject: SspiError.token), it goes back as `WWW-Authenticate: <scheme> <token>` (RFC 4559 section 5);
    * - 401 with the next handshake token (SEC_I_CONTINUE_NEEDED);
+   * - 403 when the client authenticated but is in none of `requireGroup`'s groups; 500 when its
+   *   groups cannot be read (no token from secur32: fail closed);
    * - 503 with `Retry-After` when starting one more unfinished handshake would pass
    *   `maxPendingHandshakes` or `maxPendingHandshakesPerAddress`, or when the SSPI call queue is full
    *   (an Error with code 'ERR_SSPI_QUEUE_FULL'). 503 rather than 401: the client's credentials were
@@ -677,14 +679,20 @@ export class IntegratedAuthenticator {
    *   Kerberos one too: the client cannot know beforehand whether its Negotiate token completes in
    *   one leg (SPNEGO may pick NTLM), and one answer for all keeps clients on one code path.
    *
+   * In proxy mode (`proxy: true`) the header read is `Proxy-Authorization`, the 401s are 407s with
+   * `Proxy-Authenticate`, and the final token goes in `Proxy-Authenticate`.
+   *
    * Calls [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (via
    * {@link ServerContext.step}), [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw)
-   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and [DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)
+   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO; SECPKG_ATTR_NATIVE_NAMES for `principalFormat: 'upn'`),
+   * [QuerySecurityContextToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritycontexttoken)
+   * + [GetTokenInformation](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-gettokeninformation)
+   * (TokenUser, TokenGroups) and [DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)
    * once nothing needs a context any more; the first request per scheme also acquires the server's
    * inbound credentials (AcquireCredentialsHandleW). The returned identity's `context` is owned by
    * the authenticator: do not dispose it, and do not use it after the response has ended.
    * @param req - the request; its `Authorization` header and its socket (the handshake's key).
-   * @param res - the response; written to (401, 503) when the request is not yet authenticated.
+   * @param res - the response; written to (401/407, 403, 500, 503) when the request is not authenticated.
    * @rejects Error when the server's own credentials cannot be acquired (SspiError from
    *   AcquireCredentialsHandle, e.g. SEC_E_NO_CREDENTIALS) or after close(); TypeError when
    *   `createContext` returns something other than a ServerContext. A client's bad token or wrong
@@ -932,8 +940,9 @@ export class IntegratedAuthenticator {
 
   /**
    * connect/Express middleware: sets `req.sspi` to the {@link AuthenticatedIdentity} and calls
-   * next(), or answers (401, 503, or an HTTP/2 stream reset). Errors (the server's own credentials)
-   * go to next(err).
+   * next(), or answers (401 or 407, 403, 500, 503, or an HTTP/2 stream reset); a request
+   * {@link exempt} passes (a pass-through scheme, a CORS preflight, a skipped path) goes to next()
+   * without `req.sspi`. Errors (the server's own credentials) go to next(err).
    */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
@@ -1222,7 +1231,7 @@ export class IntegratedAuthenticator {
   }
 
   private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined, reject?: { scheme: HttpAuthScheme; header: string }): void {
-    debug('challenge 401 reason=%s', reason ?? 'no Authorization');
+    debug('challenge %d reason=%s', this.proxy ? 407 : 401, reason ?? 'no Authorization');
     this.emit(reason
       ? { type: 'rejected', remoteAddress: req.socket.remoteAddress, reason }
       : { type: 'challenge', remoteAddress: req.socket.remoteAddress });
