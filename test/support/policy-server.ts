@@ -2,7 +2,8 @@
  * An HTTPS (or HTTP) server on 127.0.0.1 authenticating with an IntegratedAuthenticator that records
  * what each AcceptSecurityContext context was created with (fContextReq, channel bindings), and a
  * GET through NegotiateAgent: what test/unit/http-policy-bindings.test.ts (under Wine) and
- * test/windows/http-policy.test.ts (Microsoft's secur32) share for Extended Protection.
+ * test/windows/http-policy.test.ts (Microsoft's secur32) share for Extended Protection; and a
+ * handshake over raw Authorization headers (loginOver) for test/unit/http-policy-*.test.ts.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -10,10 +11,12 @@ import type { AddressInfo } from 'node:net';
 
 import { fetch as undiciFetch } from 'undici';
 
-import { ServerContext, ServerContextOptions } from '../../lib/context';
+import { ClientContext, ServerContext, ServerContextOptions } from '../../lib/context';
+import { runHandshake } from '../../lib/handshake';
 import { NegotiateAgent, NegotiateAgentOptions } from '../../lib/http/client';
 import { AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { makeCertificate } from './certificates';
+import { getReply, Reply } from './http';
 
 /** What the server's createContext was given, per handshake. */
 export interface Made {
@@ -80,4 +83,20 @@ export async function getThrough(server: PolicyServer, options: Omit<NegotiateAg
   } finally {
     await agent.close();
   }
+}
+
+/**
+ * Runs `client`'s handshake with the server on 127.0.0.1:`port` over `via` (one keep-alive
+ * connection), one `Authorization: <scheme> <token>` GET per leg; the final reply. A refused
+ * handshake ends the client's loop: the reply says how (401, 403, 500).
+ */
+export async function loginOver(port: number, scheme: 'Negotiate' | 'NTLM', client: ClientContext, via: http.Agent): Promise<Reply> {
+  let final: Reply | undefined;
+  await runHandshake(client, async (t) => {
+    if (!t) return undefined;
+    final = await getReply(port, via, `${scheme} ${t.toString('base64')}`);
+    const header = final.wwwAuthenticate.find((h) => h.startsWith(`${scheme} `));
+    return header ? Buffer.from(header.slice(scheme.length + 1), 'base64') : undefined;
+  }).catch(() => undefined);
+  return final!;
 }

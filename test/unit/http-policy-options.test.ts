@@ -13,11 +13,11 @@ import { SECURITY_STATUS } from '../../lib/constants';
 import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
-import { runHandshake } from '../../lib/handshake';
 import { AuthenticatedIdentity, AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { AccessToken, TokenGroup } from '../../lib/token';
 import { testBed } from '../support/env';
 import { AuthServer, getReply, listenAuth, Reply } from '../support/http';
+import { loginOver } from '../support/policy-server';
 import { wineVersion } from '../support/wine';
 
 const UNSUPPORTED = { code: 'SEC_E_UNSUPPORTED_FUNCTION', status: SECURITY_STATUS.SEC_E_UNSUPPORTED_FUNCTION };
@@ -127,16 +127,7 @@ describe('IntegratedAuthenticator policy options over HTTP', () => {
     return a;
   }
 
-  async function login(scheme: 'Negotiate' | 'NTLM', client: ClientContext, via: http.Agent): Promise<Reply> {
-    let final: Reply | undefined;
-    await runHandshake(client, async (t) => {
-      if (!t) return undefined;
-      final = await getReply(running!.port, via, `${scheme} ${t.toString('base64')}`);
-      const header = final.wwwAuthenticate.find((h) => h.startsWith(`${scheme} `));
-      return header ? Buffer.from(header.slice(scheme.length + 1), 'base64') : undefined;
-    }).catch(() => undefined); // a refused handshake ends the client's loop; the reply says how
-    return final!;
-  }
+  const login = (scheme: 'Negotiate' | 'NTLM', client: ClientContext, via: http.Agent): Promise<Reply> => loginOver(running!.port, scheme, client, via);
 
   async function kerberos(via = agent()): Promise<Reply> {
     using cred = await Credentials.acquire({ package: 'Negotiate' });
@@ -228,33 +219,35 @@ describe('IntegratedAuthenticator policy options over HTTP', () => {
   });
 
   describe('principalFormat', () => {
-    it("Kerberos: 'samCompatible' (the default) is `user`; Wine: null, SECPKG_ATTR_NAMES SEC_E_UNSUPPORTED_FUNCTION", async () => {
-      await listen({});
-      const reply = await kerberos();
-      assert.equal(reply.status, 200, reply.body);
-      const id = seen[0].sspi!;
-      if (wineVersion()) {
-        assert.equal(id.principal, null);
-        assert.deepEqual(id.principalNotReported, { reason: 'SECPKG_ATTR_NAMES', ...UNSUPPORTED });
-      } else {
+    // Kerberos from the ticket cache, each format: Wine cannot answer any of the three (its NAMES,
+    // NATIVE_NAMES and QuerySecurityContextToken are SEC_E_UNSUPPORTED_FUNCTION); Microsoft's can.
+    const formats: [IntegratedAuthOptions['principalFormat'], string, (id: AuthenticatedIdentity) => void][] = [
+      [undefined, 'SECPKG_ATTR_NAMES', (id) => {
         assert.equal(id.principal, id.user);
         assert.match(id.principal!, /^[^\\]+\\[^\\]+$/);
-      }
-    });
-
-    it("Kerberos 'upn': from SECPKG_ATTR_NATIVE_NAMES; Wine: null, SEC_E_UNSUPPORTED_FUNCTION", async () => {
-      await listen({ principalFormat: 'upn' });
-      const reply = await kerberos();
-      assert.equal(reply.status, 200, reply.body);
-      const id = seen[0].sspi!;
-      assert.equal(id.package, 'Kerberos');
-      if (wineVersion()) {
-        assert.equal(id.principal, null);
-        assert.deepEqual(id.principalNotReported, { reason: 'SECPKG_ATTR_NATIVE_NAMES', ...UNSUPPORTED });
-      } else {
-        assert.equal(id.principal?.toLowerCase(), `${bed.users[0].name}@${bed.realm}`.toLowerCase());
-      }
-    });
+      }],
+      ['upn', 'SECPKG_ATTR_NATIVE_NAMES', (id) => assert.equal(id.principal?.toLowerCase(), `${bed.users[0].name}@${bed.realm}`.toLowerCase())],
+      ['sid', 'QuerySecurityContextToken', (id) => {
+        assert.match(id.principal!, /^S-1-5-21-/);
+        assert.equal(id.principal, id.sid);
+      }],
+    ];
+    for (const [format, source, windows] of formats) {
+      it(`Kerberos, ${format ?? "default 'samCompatible'"}: from ${source}; Wine: null, SEC_E_UNSUPPORTED_FUNCTION`, async () => {
+        await listen(format ? { principalFormat: format } : {});
+        const reply = await kerberos();
+        assert.equal(reply.status, 200, reply.body);
+        const id = seen[0].sspi!;
+        assert.equal(id.package, 'Kerberos');
+        if (wineVersion()) {
+          assert.equal(id.principal, null);
+          assert.deepEqual(id.principalNotReported, { reason: source, ...UNSUPPORTED });
+        } else {
+          windows(id);
+          assert.equal(id.principalNotReported, undefined);
+        }
+      });
+    }
 
     it("NTLM 'upn': null, NTLM has no principal name (no SSPI call is blamed)", async () => {
       await listen({ principalFormat: 'upn' });
@@ -262,20 +255,6 @@ describe('IntegratedAuthenticator policy options over HTTP', () => {
       assert.equal(reply.status, 200, reply.body);
       assert.equal(seen[0].sspi!.principal, null);
       assert.deepEqual(seen[0].sspi!.principalNotReported, { reason: 'NTLM logons have no principal name' });
-    });
-
-    it("'sid': the token's user SID; Wine: null, QuerySecurityContextToken SEC_E_UNSUPPORTED_FUNCTION", async () => {
-      await listen({ principalFormat: 'sid' });
-      const reply = await kerberos();
-      assert.equal(reply.status, 200, reply.body);
-      const id = seen[0].sspi!;
-      if (wineVersion()) {
-        assert.equal(id.principal, null);
-        assert.deepEqual(id.principalNotReported, { reason: 'QuerySecurityContextToken', ...UNSUPPORTED });
-      } else {
-        assert.match(id.principal!, /^S-1-5-21-/);
-        assert.equal(id.principal, id.sid);
-      }
     });
 
     it("'sid' from a token that reports one", async () => {
