@@ -90,14 +90,15 @@ export interface IntegratedAuthOptions {
    * library's TlsSocket, its SECPKG_ATTR_ENDPOINT_BINDINGS: TlsSocket.getChannelBindings) to
    * every AcceptSecurityContext of the handshake as SECBUFFER_CHANNEL_BINDINGS, so a token relayed
    * from another TLS connection (a man in the middle with another certificate) fails with
-   * SEC_E_BAD_BINDINGS where the client sent bindings. Requests over plain HTTP get none. Whether a
-   * client that sends no bindings is accepted is the machine's extended-protection policy, not this
-   * option's. Default false: no bindings. (Wine's Kerberos and NTLM ignore them.)
+   * SEC_E_BAD_BINDINGS. Requests over plain HTTP get none. Default false: no bindings. (Wine's
+   * Kerberos and NTLM ignore them.)
    *
    * An alias kept for the first versions' callers: 'tls-server-end-point' is
-   * `extendedProtection: 'always'` (the same AcceptSecurityContext call: bindings, no
-   * ASC_REQ_ALLOW_MISSING_BINDINGS), false is `extendedProtection: 'off'`. Giving both options is a
-   * TypeError. Prefer {@link IntegratedAuthOptions.extendedProtection}.
+   * `extendedProtection: 'always'` (the same AcceptSecurityContext call as before: bindings, without
+   * ASC_REQ_ALLOW_MISSING_BINDINGS, so a client that sends none is refused too), or
+   * 'whenSupported' when `contextReq` has ASC_REQ_ALLOW_MISSING_BINDINGS (again the same call as
+   * before); false is `extendedProtection: 'off'`. Giving both options is a TypeError. Prefer
+   * {@link IntegratedAuthOptions.extendedProtection}.
    */
   channelBindings?: 'tls-server-end-point' | false;
   /**
@@ -604,8 +605,11 @@ export class IntegratedAuthenticator {
     if (policy !== undefined && bindings !== undefined) {
       throw new TypeError('options.channelBindings is the older name of options.extendedProtection: give one of them');
     }
-    this.extendedProtection = (policy as ExtendedProtection | undefined) ?? (bindings === 'tls-server-end-point' ? 'always' : 'off');
-    if (this.extendedProtection === 'always' && (this.contextReq & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0) {
+    const allowMissing = (this.contextReq & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0;
+    // The alias keeps its AcceptSecurityContext call: bindings, and the flag only if contextReq has it.
+    this.extendedProtection = (policy as ExtendedProtection | undefined)
+      ?? (bindings === 'tls-server-end-point' ? (allowMissing ? 'whenSupported' : 'always') : 'off');
+    if (policy === 'always' && allowMissing) {
       throw new TypeError("options.contextReq has ASC_REQ_ALLOW_MISSING_BINDINGS, which contradicts extendedProtection 'always'");
     }
 

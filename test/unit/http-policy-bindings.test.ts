@@ -44,6 +44,8 @@ describe('IntegratedAuthenticator extendedProtection (Kerberos and NTLM clients 
     ["'whenSupported'", { extendedProtection: 'whenSupported' }, 'bindings', true],
     ["'always'", { extendedProtection: 'always' }, 'bindings', false],
     ["channelBindings: 'tls-server-end-point' (= always)", { channelBindings: 'tls-server-end-point' }, 'bindings', false],
+    ["channelBindings: 'tls-server-end-point' with ASC_REQ_ALLOW_MISSING_BINDINGS in contextReq (= whenSupported)",
+      { channelBindings: 'tls-server-end-point', contextReq: ASC_REQ.CONNECTION | ASC_REQ.ALLOW_MISSING_BINDINGS }, 'bindings', true],
   ];
   for (const [label, options, expectBindings, allowMissing] of cases) {
     for (const [clientLabel, client] of [['Kerberos', kerberos], ['NTLM', ntlm]] as const) {
@@ -59,7 +61,7 @@ describe('IntegratedAuthenticator extendedProtection (Kerberos and NTLM clients 
           assert.equal(m.contextReq & ~ASC_REQ.ALLOW_MISSING_BINDINGS, ASC_REQ.CONNECTION, 'otherwise the configured contextReq');
         }
         assert.equal(withBindings, 200, 'a client that sends the right bindings is accepted by every policy');
-        const policy: ExtendedProtection = options.extendedProtection ?? (options.channelBindings ? 'always' : 'off');
+        const policy: ExtendedProtection = options.extendedProtection ?? (options.channelBindings ? (allowMissing ? 'whenSupported' : 'always') : 'off');
         // Wine ignores bindings: 200 whatever the policy. Microsoft: 'always' refuses the client without.
         assert.equal(without, policy === 'always' && !wineVersion() ? 401 : 200);
       });
