@@ -7,12 +7,15 @@
  * and Fastify (request.raw/reply.raw); {@link IntegratedAuthenticator.middleware} is the
  * connect/Express form.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants } from 'node:http2';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { debuglog } from 'node:util';
 
+import { contextNativeNames } from '../attributes';
 import { serverChannelBindings } from '../bindings';
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
 import { ServerContext, ServerContextOptions, StepResult } from '../context';
@@ -20,7 +23,7 @@ import { Credentials } from '../credentials';
 import { SspiError } from '../errors';
 import { flags, maskOf, own as ownProperty } from '../options';
 import { TlsSocket } from '../tls/socket';
-import { AccessToken, guestOrAnonymous, WELL_KNOWN_SID } from '../token';
+import { AccessToken, guestOrAnonymous, TokenGroup, WELL_KNOWN_SID } from '../token';
 import { fitsScheme, inspectToken } from './framing';
 
 /**
@@ -87,11 +90,100 @@ export interface IntegratedAuthOptions {
    * library's TlsSocket, its SECPKG_ATTR_ENDPOINT_BINDINGS: TlsSocket.getChannelBindings) to
    * every AcceptSecurityContext of the handshake as SECBUFFER_CHANNEL_BINDINGS, so a token relayed
    * from another TLS connection (a man in the middle with another certificate) fails with
-   * SEC_E_BAD_BINDINGS where the client sent bindings. Requests over plain HTTP get none. Whether a
-   * client that sends no bindings is accepted is the machine's extended-protection policy, not this
-   * option's. Default false: no bindings. (Wine's Kerberos and NTLM ignore them.)
+   * SEC_E_BAD_BINDINGS. Requests over plain HTTP get none. Default false: no bindings. (Wine's
+   * Kerberos and NTLM ignore them.)
+   *
+   * An alias kept for the first versions' callers: 'tls-server-end-point' is
+   * `extendedProtection: 'always'` (the same AcceptSecurityContext call as before: bindings, without
+   * ASC_REQ_ALLOW_MISSING_BINDINGS, so a client that sends none is refused too), or
+   * 'whenSupported' when `contextReq` has ASC_REQ_ALLOW_MISSING_BINDINGS (again the same call as
+   * before); false is `extendedProtection: 'off'`. Giving both options is a TypeError. Prefer
+   * {@link IntegratedAuthOptions.extendedProtection}.
    */
   channelBindings?: 'tls-server-end-point' | false;
+  /**
+   * Extended Protection for Authentication (channel binding, RFC 5929 tls-server-end-point) for
+   * requests over TLS, the policy .NET calls ExtendedProtectionPolicy.PolicyEnforcement
+   * (Never / WhenSupported / Always,
+   * https://learn.microsoft.com/en-us/dotnet/api/system.security.authentication.extendedprotection.policyenforcement):
+   *
+   * - 'off' (default): no channel bindings are passed; the server checks none.
+   * - 'whenSupported': the hash of the server's own certificate on the request's connection goes to
+   *   every AcceptSecurityContext of the handshake as a SECBUFFER_CHANNEL_BINDINGS buffer, with
+   *   ASC_REQ_ALLOW_MISSING_BINDINGS in fContextReq: a client that sends bindings must send the
+   *   right ones (else SEC_E_BAD_BINDINGS, 401), a client that sends none (an old one) is still
+   *   accepted (SEC_CHANNEL_BINDINGS_RESULT_VALID_MISSING, "the client is permitted to have missing
+   *   bindings, as allowed by the ASC_REQ_ALLOW_MISSING_BINDINGS flag",
+   *   https://learn.microsoft.com/en-us/windows-hardware/drivers/ddi/ntifs/ns-ntifs-sec_channel_bindings_result).
+   * - 'always': the same bindings without ASC_REQ_ALLOW_MISSING_BINDINGS: Microsoft's packages then
+   *   treat missing bindings as invalid (SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISSING, same page), so
+   *   a client that sends none fails like one that sends wrong ones (SEC_E_BAD_BINDINGS, 0x80090346
+   *   in winerror.h: 401). Use it when every client binds (Windows since 7 / 2008 R2, this library's
+   *   NegotiateAgent, curl with SSPI).
+   *
+   * Over plain HTTP there is no channel to bind to: no bindings are passed and no flag is added,
+   * whatever the policy ('always' included: there is nothing a client could bind to, so nothing to
+   * require). A server that must refuse unprotected requests should not listen on plain HTTP.
+   * `contextReq` containing ASC_REQ_ALLOW_MISSING_BINDINGS together with 'always' is a TypeError.
+   * Wine's Kerberos and NTLM ignore channel bindings entirely (test/unit/bindings.test.ts measures
+   * it): there every policy accepts every client.
+   */
+  extendedProtection?: ExtendedProtection;
+  /**
+   * HTTP authentication schemes left to another middleware: a request whose `Authorization` (in
+   * proxy mode, `Proxy-Authorization`) header uses one of them (compared case-insensitively, RFC 9110
+   * section 11.1) is passed on unauthenticated by {@link IntegratedAuthenticator.exempt}: the
+   * middleware and the adapters call next() without an identity (`req.sspi` unset), no 401, no SSPI
+   * call, and the header's value is neither checked nor logged (the other middleware judges it,
+   * malformed or not). A non-empty array of distinct 'Bearer' (RFC 6750) and/or 'Basic' (RFC 7617).
+   * Default: none (such a request gets the 401 challenge). An NTLM identity persisted on the
+   * connection is not given to such a request.
+   */
+  passThroughSchemes?: PassThroughScheme[];
+  /**
+   * Extra challenges appended, in order, to every 401 (407) challenge after this server's own
+   * schemes, e.g. `['Bearer realm="api"']`, so that clients learn the pass-through schemes exist
+   * (RFC 9110 section 11.6.1 allows several challenges). Each must start with one of
+   * {@link IntegratedAuthOptions.passThroughSchemes} (that option is required) and contain no
+   * control characters. Default: none: the challenge lists Negotiate/NTLM only.
+   */
+  passThroughChallenges?: string[];
+  /**
+   * The form of {@link AuthenticatedIdentity.principal} (see {@link PrincipalFormat}). Default
+   * 'samCompatible'.
+   */
+  principalFormat?: PrincipalFormat;
+  /**
+   * Group SIDs ('S-1-5-32-544', 'S-1-5-21-...-1105'; SID strings only: a 'DOMAIN\\Group' name would
+   * need a domain controller to resolve, per request or cached, and SIDs are stable where names are
+   * not): an authenticated client must have at least one of them as an enabled, not deny-only group
+   * of its access token (QuerySecurityContextToken + GetTokenInformation(TokenGroups); no domain
+   * controller round trip). A client in none gets 403 Forbidden (it is authenticated, but not
+   * allowed), event 'rejected' with `status` 403 and reason 'not in a required group'.
+   *
+   * Fails closed: where the token cannot be read (Wine's secur32 answers SEC_E_UNSUPPORTED_FUNCTION
+   * to QuerySecurityContextToken) no one is let in: 500 Internal Server Error, with reason 'group membership not available: SEC_E_...'. 500 rather than 403: the client was
+   * not judged, the server cannot apply its own policy (a platform limit or a misconfiguration).
+   * The event is 'rejected' with `status` 500.
+   *
+   * A SID string or a non-empty array of them; anything else is a TypeError at construction.
+   * Default: no group check.
+   */
+  requireGroup?: string | string[];
+  /**
+   * Proxy authentication (RFC 7235 section 4.3/4.4, RFC 4559) for a Node forward proxy: challenges
+   * are 407 Proxy Authentication Required with `Proxy-Authenticate`, tokens are read from
+   * `Proxy-Authorization` (the `Authorization` header then belongs to the origin server and is not
+   * looked at), and the final token (a Kerberos AP-REP) goes back in `Proxy-Authenticate` of the
+   * successful response. Requests in absolute-form go through {@link IntegratedAuthenticator.authenticate}
+   * / the middleware as usual; CONNECT requests (node:http's 'connect' event) through
+   * {@link IntegratedAuthenticator.authenticateConnect}. Connection persistence is the same as for a
+   * server (NTLM's legs on one client connection). The proxy should remove `Proxy-Authorization`
+   * before forwarding a request (it is hop-by-hop in practice: the credentials are the proxy's).
+   * Default false. In proxy mode `corsPreflight` defaults to false (a preflight through a proxy
+   * still needs the proxy's authentication).
+   */
+  proxy?: boolean;
   /**
    * Keep a TCP connection authenticated once an NTLM handshake succeeded (the NTLM scheme, or
    * Negotiate that chose NTLM): later requests on it without `Authorization` get the same identity,
@@ -184,6 +276,27 @@ export interface IntegratedAuthOptions {
 /** The SSPI packages {@link IntegratedAuthOptions.packages} can allow. */
 export type AuthPackage = 'Kerberos' | 'NTLM';
 
+/** {@link IntegratedAuthOptions.extendedProtection}: .NET's PolicyEnforcement Never / WhenSupported / Always. */
+export type ExtendedProtection = 'off' | 'whenSupported' | 'always';
+
+/** {@link IntegratedAuthOptions.passThroughSchemes}: schemes another middleware handles. */
+export type PassThroughScheme = 'Bearer' | 'Basic';
+
+/**
+ * {@link IntegratedAuthOptions.principalFormat}, named after GetUserNameEx's EXTENDED_NAME_FORMAT
+ * (https://learn.microsoft.com/en-us/windows/win32/api/secext/ne-secext-extended_name_format):
+ * - 'samCompatible': 'DOMAIN\\user' (NameSamCompatible), from SECPKG_ATTR_NAMES: the same as
+ *   {@link AuthenticatedIdentity.user};
+ * - 'upn': 'user@REALM' (NameUserPrincipal's form), the Kerberos client principal name from
+ *   SECPKG_ATTR_NATIVE_NAMES (sClientName) of a Kerberos logon. It equals the UPN when the account
+ *   uses its realm's default UPN suffix; an alternative UPN suffix is not visible to the server
+ *   without a directory lookup, which this library does not make. NTLM carries no principal name:
+ *   null for an NTLM logon (`principalNotReported.reason` says so);
+ * - 'sid': the user's SID string, from the access token (QuerySecurityContextToken +
+ *   TokenUser): the same as {@link AuthenticatedIdentity.sid}.
+ */
+export type PrincipalFormat = 'samCompatible' | 'upn' | 'sid';
+
 /** What authenticate() reports through `onEvent`. */
 export interface AuthEvent {
   /**
@@ -191,8 +304,16 @@ export interface AuthEvent {
    * next handshake token; 'authenticated'; 'rejected': 401 (or, over HTTP/2, the stream reset with
    * HTTP_1_1_REQUIRED); 'unavailable': 503 (a cap on pending handshakes, or the SSPI call queue, is
    * full); 'expired': a handshake timed out and its context was deleted (no response is involved).
+   * In proxy mode the 401s are 407s. A 'rejected' event with `status` 403 or 500 is `requireGroup`'s:
+   * see {@link AuthEvent.status}.
    */
   type: 'challenge' | 'continue' | 'authenticated' | 'rejected' | 'unavailable' | 'expired';
+  /**
+   * For 'rejected' by `requireGroup` only: 403 (the client authenticated but is in none of the
+   * groups, reason 'not in a required group') or 500 (its groups could not be read, reason
+   * 'group membership not available: SEC_E_...'). Absent for the 401 (407) rejections.
+   */
+  status?: 403 | 500;
   scheme?: HttpAuthScheme;
   remoteAddress?: string;
   /**
@@ -227,6 +348,15 @@ export interface AuthenticatedIdentity {
    */
   sid: string | null;
   sidNotReported?: { code: string; status: number };
+  /**
+   * The client in the form {@link IntegratedAuthOptions.principalFormat} asks for
+   * ({@link PrincipalFormat}: 'DOMAIN\\user', 'user@REALM' or a SID string), or null when secur32 does
+   * not report it; `principalNotReported` then says why: the failing call's SEC_E_* `code` and
+   * `status` (Wine: SEC_E_UNSUPPORTED_FUNCTION for each of them), or only a `reason` (an NTLM logon
+   * has no 'upn').
+   */
+  principal: string | null;
+  principalNotReported?: { reason: string; code?: string; status?: number };
   /** ASC_RET_* bits of the established context. */
   contextAttr: number;
   /** True for an anonymous logon (ASC_RET_NULL_SESSION); only ever true with `allowAnonymous`. */
@@ -236,6 +366,16 @@ export interface AuthenticatedIdentity {
    * was given this identity has ended.
    */
   context: ServerContext;
+}
+
+/** What {@link IntegratedAuthenticator.authenticateConnect} resolves with once a CONNECT is authenticated. */
+export interface ConnectAuthentication {
+  identity: AuthenticatedIdentity;
+  /**
+   * Header fields for the caller's `200 Connection Established`: the final handshake token
+   * (`Proxy-Authenticate: Negotiate <base64>`, RFC 4559 section 5), or none.
+   */
+  headers: Record<string, string>;
 }
 
 /** Counts {@link IntegratedAuthenticator.stats} reports. */
@@ -250,6 +390,17 @@ export interface AuthStats {
    * those kept on a connection (persistNtlm, persistKerberos), and those of responses still running.
    */
   contexts: number;
+}
+
+/** Why an established context is refused, and the status to answer with. */
+interface Refusal {
+  status: 401 | 403 | 500;
+  reason: string;
+}
+
+/** True when an enabled, not deny-only group of the token is one of `required` (upper-case SID strings). */
+function inRequiredGroup(groups: readonly TokenGroup[], required: ReadonlySet<string>): boolean {
+  return groups.some((g) => g.enabled && !g.denyOnly && required.has(g.sid.toUpperCase()));
 }
 
 /** One server context and who still needs it. */
@@ -289,7 +440,11 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
   'channelBindings', 'packages', 'skip', 'corsPreflight', 'persistNtlm', 'persistKerberos',
+  'extendedProtection', 'passThroughSchemes', 'passThroughChallenges', 'principalFormat', 'requireGroup', 'proxy',
 ]);
+
+/** A SID string as ConvertStringSidToSid reads it: S-1-<authority>-<sub>..., decimal numbers. */
+const SID_STRING = /^S-1-\d{1,13}(-\d{1,10}){1,15}$/i;
 
 const hasOwn = (o: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -354,7 +509,14 @@ const defaultFactory: ServerContextFactory = (credentials, options) => new Serve
 export class IntegratedAuthenticator {
   private readonly schemes: HttpAuthScheme[];
   private readonly contextReq: number;
-  private readonly channelBindings: boolean;
+  private readonly extendedProtection: ExtendedProtection;
+  private readonly passThrough: ReadonlySet<string>;
+  private readonly passThroughChallenges: readonly string[];
+  private readonly principalFormat: PrincipalFormat;
+  private readonly requireGroup: ReadonlySet<string> | undefined;
+  private readonly proxy: boolean;
+  /** 'authorization', or 'proxy-authorization' in proxy mode. */
+  private readonly requestHeader: 'authorization' | 'proxy-authorization';
   private readonly persistNtlm: boolean;
   private readonly persistKerberos: boolean;
   private readonly maxTokenBytes: number;
@@ -411,7 +573,9 @@ export class IntegratedAuthenticator {
     }
     this.skipPaths = new Set(Array.isArray(skip) ? skip as string[] : []);
     this.skipPredicate = typeof skip === 'function' ? skip as (req: IncomingMessage) => boolean : undefined;
-    this.corsPreflight = booleanOption(options, 'corsPreflight', true);
+    this.proxy = booleanOption(options, 'proxy', false);
+    this.requestHeader = this.proxy ? 'proxy-authorization' : 'authorization';
+    this.corsPreflight = booleanOption(options, 'corsPreflight', !this.proxy);
 
     const credentials = own(options, 'credentials');
     if (credentials !== undefined) {
@@ -434,7 +598,55 @@ export class IntegratedAuthenticator {
     if (bindings !== undefined && bindings !== false && bindings !== 'tls-server-end-point') {
       throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
     }
-    this.channelBindings = bindings === 'tls-server-end-point';
+    const policy = own(options, 'extendedProtection');
+    if (policy !== undefined && policy !== 'off' && policy !== 'whenSupported' && policy !== 'always') {
+      throw new TypeError("options.extendedProtection must be 'off', 'whenSupported' or 'always'");
+    }
+    if (policy !== undefined && bindings !== undefined) {
+      throw new TypeError('options.channelBindings is the older name of options.extendedProtection: give one of them');
+    }
+    const allowMissing = (this.contextReq & ASC_REQ.ALLOW_MISSING_BINDINGS) !== 0;
+    // The alias keeps its AcceptSecurityContext call: bindings, and the flag only if contextReq has it.
+    this.extendedProtection = (policy as ExtendedProtection | undefined)
+      ?? (bindings === 'tls-server-end-point' ? (allowMissing ? 'whenSupported' : 'always') : 'off');
+    if (policy === 'always' && allowMissing) {
+      throw new TypeError("options.contextReq has ASC_REQ_ALLOW_MISSING_BINDINGS, which contradicts extendedProtection 'always'");
+    }
+
+    const passThrough = own(options, 'passThroughSchemes');
+    if (passThrough !== undefined && (!Array.isArray(passThrough) || passThrough.length === 0
+      || passThrough.some((x) => x !== 'Bearer' && x !== 'Basic') || new Set(passThrough).size !== passThrough.length)) {
+      throw new TypeError("options.passThroughSchemes must be a non-empty array of distinct 'Bearer' and/or 'Basic'");
+    }
+    this.passThrough = new Set(((passThrough ?? []) as string[]).map((x) => x.toLowerCase()));
+    const challenges = own(options, 'passThroughChallenges');
+    if (challenges !== undefined) {
+      if (!Array.isArray(challenges) || challenges.some((c) => typeof c !== 'string')) {
+        throw new TypeError('options.passThroughChallenges must be an array of strings');
+      }
+      for (const c of challenges as string[]) {
+        // Control characters (CR, LF, NUL...) would split or corrupt the header: never sent.
+        // eslint-disable-next-line no-control-regex
+        if (/[\x00-\x1f\x7f]/.test(c) || !this.passThrough.has(/^[^ ]+/.exec(c)?.[0].toLowerCase() ?? '')) {
+          throw new TypeError('options.passThroughChallenges: each must start with a scheme of options.passThroughSchemes and contain no control characters');
+        }
+      }
+    }
+    this.passThroughChallenges = Object.freeze([...((challenges ?? []) as string[])]);
+
+    const format = own(options, 'principalFormat') ?? 'samCompatible';
+    if (format !== 'samCompatible' && format !== 'upn' && format !== 'sid') {
+      throw new TypeError("options.principalFormat must be 'samCompatible', 'upn' or 'sid'");
+    }
+    this.principalFormat = format;
+    const groups = own(options, 'requireGroup');
+    if (groups !== undefined) {
+      const list = typeof groups === 'string' ? [groups] : groups;
+      if (!Array.isArray(list) || list.length === 0 || list.some((g) => typeof g !== 'string' || !SID_STRING.test(g))) {
+        throw new TypeError("options.requireGroup must be a SID string ('S-1-5-32-544') or a non-empty array of them");
+      }
+      this.requireGroup = new Set((list as string[]).map((g) => g.toUpperCase()));
+    }
     const persist = own(options, 'persistOnConnection') === undefined ? undefined : booleanOption(options, 'persistOnConnection', false);
     this.persistNtlm = booleanOption(options, 'persistNtlm', persist ?? true);
     this.persistKerberos = booleanOption(options, 'persistKerberos', persist ?? false);
@@ -456,6 +668,8 @@ export class IntegratedAuthenticator {
    *   the failing AcceptSecurityContext produced an output token (a Kerberos KRB-ERROR, a SPNEGO
    *   reject: SspiError.token), it goes back as `WWW-Authenticate: <scheme> <token>` (RFC 4559 section 5);
    * - 401 with the next handshake token (SEC_I_CONTINUE_NEEDED);
+   * - 403 when the client authenticated but is in none of `requireGroup`'s groups; 500 when its
+   *   groups cannot be read (no token from secur32: fail closed);
    * - 503 with `Retry-After` when starting one more unfinished handshake would pass
    *   `maxPendingHandshakes` or `maxPendingHandshakesPerAddress`, or when the SSPI call queue is full
    *   (an Error with code 'ERR_SSPI_QUEUE_FULL'). 503 rather than 401: the client's credentials were
@@ -469,14 +683,20 @@ export class IntegratedAuthenticator {
    *   Kerberos one too: the client cannot know beforehand whether its Negotiate token completes in
    *   one leg (SPNEGO may pick NTLM), and one answer for all keeps clients on one code path.
    *
+   * In proxy mode (`proxy: true`) the header read is `Proxy-Authorization`, the 401s are 407s with
+   * `Proxy-Authenticate`, and the final token goes in `Proxy-Authenticate`.
+   *
    * Calls [AcceptSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-acceptsecuritycontext) (via
    * {@link ServerContext.step}), [QueryContextAttributesW](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querycontextattributesw)
-   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO) and [DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)
+   * (SECPKG_ATTR_NAMES, SECPKG_ATTR_NEGOTIATION_INFO; SECPKG_ATTR_NATIVE_NAMES for `principalFormat: 'upn'`),
+   * [QuerySecurityContextToken](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-querysecuritycontexttoken)
+   * + [GetTokenInformation](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-gettokeninformation)
+   * (TokenUser, TokenGroups) and [DeleteSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-deletesecuritycontext)
    * once nothing needs a context any more; the first request per scheme also acquires the server's
    * inbound credentials (AcquireCredentialsHandleW). The returned identity's `context` is owned by
    * the authenticator: do not dispose it, and do not use it after the response has ended.
    * @param req - the request; its `Authorization` header and its socket (the handshake's key).
-   * @param res - the response; written to (401, 503) when the request is not yet authenticated.
+   * @param res - the response; written to (401/407, 403, 500, 503) when the request is not authenticated.
    * @rejects Error when the server's own credentials cannot be acquired (SspiError from
    *   AcquireCredentialsHandle, e.g. SEC_E_NO_CREDENTIALS) or after close(); TypeError when
    *   `createContext` returns something other than a ServerContext. A client's bad token or wrong
@@ -509,7 +729,7 @@ export class IntegratedAuthenticator {
 
   private async authenticateInTurn(req: IncomingMessage, res: ServerResponse, socket: Socket): Promise<AuthenticatedIdentity | undefined> {
     if (socket.destroyed) return undefined; // the client is gone: nothing to answer
-    const header = req.headers.authorization;
+    const header = req.headers[this.requestHeader];
     const state = this.connections.get(socket);
 
     if (!header) {
@@ -566,8 +786,12 @@ export class IntegratedAuthenticator {
         this.unavailable(req, res, scheme, 'pending handshakes');
         return undefined;
       }
-      const channelBindings = this.channelBindings ? requestChannelBindings(socket) : undefined;
-      const context = this.createContext(credentials, { contextReq: this.contextReq, ...(channelBindings ? { channelBindings } : {}) }, scheme);
+      // Extended Protection: bindings only over TLS (plain HTTP has none, whatever the policy);
+      // 'whenSupported' lets a client that sends none through (ASC_REQ_ALLOW_MISSING_BINDINGS).
+      const channelBindings = this.extendedProtection !== 'off' ? requestChannelBindings(socket) : undefined;
+      const contextReq = channelBindings && this.extendedProtection === 'whenSupported'
+        ? (this.contextReq | ASC_REQ.ALLOW_MISSING_BINDINGS) >>> 0 : this.contextReq;
+      const context = this.createContext(credentials, { contextReq, ...(channelBindings ? { channelBindings } : {}) }, scheme);
       if (!(context instanceof ServerContext)) throw new TypeError('createContext must return a ServerContext');
       held = { scheme, context, socket, address, pending: false, owned: true, stepping: false, expired: false, uses: 0 };
       fresh = true;
@@ -628,7 +852,7 @@ export class IntegratedAuthenticator {
         return undefined;
       }
       this.emit({ type: 'continue', scheme, remoteAddress: socket.remoteAddress });
-      this.send401(res, [`${scheme} ${result.token?.toString('base64') ?? ''}`.trim()]);
+      this.sendChallenge(res, [`${scheme} ${result.token?.toString('base64') ?? ''}`.trim()]);
       return undefined;
     }
 
@@ -639,12 +863,14 @@ export class IntegratedAuthenticator {
     const refusal = this.refusalOf(identity);
     if (refusal) {
       this.drop(held);
-      this.challenge(req, res, refusal);
+      if (refusal.status === 401) this.challenge(req, res, refusal.reason);
+      else this.forbid(req, res, scheme, refusal.status, refusal.reason);
       return undefined;
     }
+    this.setPrincipal(identity);
     // RFC 4559 section 5: the final token (Kerberos AP-REP, mutual authentication) travels in the
-    // WWW-Authenticate header of the successful response.
-    if (result.token) res.setHeader('WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
+    // WWW-Authenticate header of the successful response (Proxy-Authenticate in proxy mode).
+    if (result.token) res.setHeader(this.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate', `${scheme} ${result.token.toString('base64')}`);
     held.identity = identity;
     if (!(identity.package === 'NTLM' ? this.persistNtlm : this.persistKerberos)) this.disown(held);
     this.use(held, res);
@@ -653,9 +879,74 @@ export class IntegratedAuthenticator {
   }
 
   /**
+   * Authenticates a CONNECT request of a forward proxy: node:http hands those to the server's
+   * 'connect' event as `(req, socket, head)`, without a ServerResponse, and detaches the socket from
+   * its HTTP parser. The same handshake as {@link authenticate} runs (Proxy-Authorization /
+   * Proxy-Authenticate / 407 in proxy mode; the socket is the handshake's key, so NTLM's legs work
+   * as long as the client sends them on one connection, as NTLM clients do).
+   *
+   * - Authenticated: resolves `{ identity, headers }`; nothing has been written. The caller opens
+   *   the tunnel and answers `HTTP/1.1 200 Connection Established` with `headers` (the final token,
+   *   `Proxy-Authenticate: Negotiate <AP-REP>`, RFC 4559 section 5; empty for NTLM), or an error
+   *   status of its own (502...). The identity's context lives until the socket closes.
+   * - Otherwise resolves undefined: the answer (407 with the challenge or the next token, 403/500 of
+   *   `requireGroup`, 503) has been written to `socket` with `Connection: keep-alive`, and the socket
+   *   is handed back to its HTTP server (`server.emit('connection', socket)`, `head` unshifted) so
+   *   that the client's next CONNECT on it arrives as a new 'connect' event, through which the
+   *   caller calls this method again. A socket whose server is unknown (not from a net.Server) is
+   *   ended after the answer.
+   *
+   * ```ts
+   * server.on('connect', async (req, socket, head) => {
+   *   const auth = await authenticator.authenticateConnect(req, socket, head).catch(() => undefined);
+   *   if (!auth) return;                                  // answered (or failed): nothing to do
+   *   const upstream = net.connect(port, host, () => {
+   *     socket.write(`HTTP/1.1 200 Connection Established\r\n${Object.entries(auth.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+   *     upstream.write(head); upstream.pipe(socket).pipe(upstream);
+   *   });
+   * });
+   * ```
+   * Calls the same SSPI functions as {@link authenticate}.
+   * @param req - the CONNECT request ('connect' event).
+   * @param socket - its socket ('connect' event).
+   * @param head - the bytes after the request's head ('connect' event); default none.
+   * @rejects as {@link authenticate}; TypeError when `req` is not a CONNECT request or `socket` not its socket.
+   */
+  async authenticateConnect(req: IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): Promise<ConnectAuthentication | undefined> {
+    if (!(req instanceof IncomingMessage) || req.method !== 'CONNECT') throw new TypeError('req must be a CONNECT IncomingMessage');
+    if (socket !== req.socket) throw new TypeError("socket must be the CONNECT request's socket");
+    if (!Buffer.isBuffer(head)) throw new TypeError('head must be a Buffer');
+    const res = new ServerResponse(req);
+    res.assignSocket(req.socket);
+    const identity = await this.authenticate(req, res);
+    if (identity) {
+      // The tunnel is the response: `res` stays assigned (never ended), so the identity's context is
+      // released when the socket closes ('close' of the response).
+      const header = res.getHeader('Proxy-Authenticate') ?? res.getHeader('WWW-Authenticate');
+      const name = this.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate';
+      return { identity, headers: typeof header === 'string' ? { [name]: header } : {} };
+    }
+    const server = (req.socket as Socket & { server?: unknown }).server;
+    const refeed = (): void => {
+      if (req.socket.destroyed) return;
+      res.detachSocket(req.socket);
+      if (!(server instanceof EventEmitter)) {
+        req.socket.end();
+        return;
+      }
+      if (head.length > 0) req.socket.unshift(head);
+      server.emit('connection', req.socket);
+    };
+    if (res.writableFinished) refeed();
+    else res.once('finish', refeed);
+    return undefined;
+  }
+
+  /**
    * connect/Express middleware: sets `req.sspi` to the {@link AuthenticatedIdentity} and calls
-   * next(), or answers (401, 503, or an HTTP/2 stream reset). Errors (the server's own credentials)
-   * go to next(err).
+   * next(), or answers (401 or 407, 403, 500, 503, or an HTTP/2 stream reset); a request
+   * {@link exempt} passes (a pass-through scheme, a CORS preflight, a skipped path) goes to next()
+   * without `req.sspi`. Errors (the server's own credentials) go to next(err).
    */
   middleware(): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
     return (req, res, next) => {
@@ -680,7 +971,9 @@ export class IntegratedAuthenticator {
   }
 
   /**
-   * True when `req` passes unauthenticated, by the options: a CORS preflight (`OPTIONS` with
+   * True when `req` passes unauthenticated, by the options: an `Authorization` (proxy mode:
+   * `Proxy-Authorization`) header whose scheme is one of `passThroughSchemes` (its value is not
+   * checked nor logged), a CORS preflight (`OPTIONS` with
    * `Access-Control-Request-Method`, unless `corsPreflight: false`), a path in `skip` (the request
    * path without its query, compared exactly), or `skip(req)` returning true. {@link middleware}
    * and the framework adapters call next() for such requests without an identity;
@@ -688,6 +981,13 @@ export class IntegratedAuthenticator {
    * @throws whatever the `skip` predicate throws.
    */
   exempt(req: IncomingMessage | Http2ServerRequest): boolean {
+    if (this.passThrough.size > 0) {
+      const header = req.headers[this.requestHeader];
+      if (typeof header === 'string' && this.passThrough.has(/^[^ \t]*/.exec(header)![0].toLowerCase())) {
+        debug('pass-through scheme=%s', /^[^ \t]*/.exec(header)![0].toLowerCase() === 'basic' ? 'Basic' : 'Bearer');
+        return true;
+      }
+    }
     if (this.corsPreflight && req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return true;
     if (this.skipPaths.size > 0) {
       const url = req.url ?? '';
@@ -727,53 +1027,91 @@ export class IntegratedAuthenticator {
 
   /**
    * The policy applied to an established context before its identity is given out: the reason to
-   * refuse it (answered with 401), or undefined to accept.
+   * refuse it and the status to answer with, or undefined to accept.
    *
-   * - a package `packages` does not allow (or none reported, when not every package is allowed);
-   * - ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`;
+   * - a package `packages` does not allow (or none reported, when not every package is allowed): 401;
+   * - ASC_RET_NULL_SESSION (an anonymous NTLM logon) unless `allowAnonymous`: 401;
    * - then the client's token (see {@link IntegratedAuthenticator.tokenRefusalOf}): ANONYMOUS LOGON
    *   (S-1-5-7) unless `allowAnonymous`, the Guest account (RID 501), the Guests groups (S-1-5-32-546,
-   *   Domain Guests RID 514): never allowed.
+   *   Domain Guests RID 514): never allowed (401); `requireGroup` not met (403) or not checkable (500).
    */
-  private refusalOf(identity: AuthenticatedIdentity): string | undefined {
-    if (this.packages.size < 2 && (identity.package === null || !this.packages.has(identity.package))) return 'package not allowed';
-    if (identity.anonymous && !this.allowAnonymous) return 'ASC_RET_NULL_SESSION';
+  private refusalOf(identity: AuthenticatedIdentity): Refusal | undefined {
+    if (this.packages.size < 2 && (identity.package === null || !this.packages.has(identity.package))) return { status: 401, reason: 'package not allowed' };
+    if (identity.anonymous && !this.allowAnonymous) return { status: 401, reason: 'ASC_RET_NULL_SESSION' };
     return this.tokenRefusalOf(identity);
   }
 
   /**
    * Reads the client's token (QuerySecurityContextToken, GetTokenInformation TokenUser/TokenGroups;
    * no domain controller round trip), puts its user SID on the identity and returns the reason to
-   * refuse a guest or anonymous logon ({@link guestOrAnonymous}), or undefined.
+   * refuse a guest or anonymous logon ({@link guestOrAnonymous}), or a client outside `requireGroup`
+   * (403), or undefined.
    *
    * A token that cannot be read:
    * - SEC_E_UNSUPPORTED_FUNCTION (the package cannot give tokens: Wine's secur32, for every package):
    *   no SID check is possible, the logon is accepted as the handshake decided, `sidNotReported`
-   *   says why. Refusing here would refuse every legitimate logon there.
-   * - any other failure: refused (fail closed; 'QuerySecurityContextToken: SEC_E_...'), unless the
-   *   context is an anonymous logon already allowed by `allowAnonymous`, which has nothing left to check.
-   *   Microsoft's secur32 gives every established NTLM, Kerberos and Negotiate server context a token.
+   *   says why. Refusing here would refuse every legitimate logon there. With `requireGroup`,
+   *   though, it fails closed: 500, 'group membership not available: SEC_E_UNSUPPORTED_FUNCTION'.
+   * - any other failure: refused (fail closed, 401; 'QuerySecurityContextToken: SEC_E_...'), unless the
+   *   context is an anonymous logon already allowed by `allowAnonymous` and no group is required,
+   *   which has nothing left to check. Microsoft's secur32 gives every established NTLM, Kerberos
+   *   and Negotiate server context a token.
    */
-  private tokenRefusalOf(identity: AuthenticatedIdentity): string | undefined {
+  private tokenRefusalOf(identity: AuthenticatedIdentity): Refusal | undefined {
     let token: AccessToken;
     try {
       token = identity.context.accessToken();
     } catch (e) {
       if (!(e instanceof SspiError)) throw e;
       identity.sidNotReported = { code: e.code, status: e.status };
+      if (this.requireGroup) return { status: 500, reason: `group membership not available: ${e.code}` };
       if (e.status === SECURITY_STATUS.SEC_E_UNSUPPORTED_FUNCTION || identity.anonymous) return undefined;
-      return `QuerySecurityContextToken: ${e.code}`;
+      return { status: 401, reason: `QuerySecurityContextToken: ${e.code}` };
     }
     try {
       const sid = token.user().sid;
       identity.sid = sid;
       if (sid === WELL_KNOWN_SID.ANONYMOUS_LOGON) identity.anonymous = true;
-      return guestOrAnonymous(sid, token.groups(), { allowAnonymous: this.allowAnonymous });
+      const groups = token.groups();
+      const guest = guestOrAnonymous(sid, groups, { allowAnonymous: this.allowAnonymous });
+      if (guest) return { status: 401, reason: guest };
+      if (this.requireGroup && !inRequiredGroup(groups, this.requireGroup)) return { status: 403, reason: 'not in a required group' };
+      return undefined;
     } catch (e) {
       if (!(e instanceof SspiError)) throw e;
-      return `GetTokenInformation: ${e.code}`;
+      return { status: 401, reason: `GetTokenInformation: ${e.code}` };
     } finally {
       token.dispose();
+    }
+  }
+
+  /**
+   * Sets `identity.principal` in the {@link PrincipalFormat} asked for: 'samCompatible' is `user`
+   * (SECPKG_ATTR_NAMES), 'sid' is `sid` (the token), 'upn' the Kerberos client name from
+   * SECPKG_ATTR_NATIVE_NAMES (QueryContextAttributesW), null for NTLM.
+   */
+  private setPrincipal(identity: AuthenticatedIdentity): void {
+    if (this.principalFormat === 'samCompatible') {
+      identity.principal = identity.user;
+      if (identity.userNotReported) identity.principalNotReported = { reason: 'SECPKG_ATTR_NAMES', ...identity.userNotReported };
+      return;
+    }
+    if (this.principalFormat === 'sid') {
+      identity.principal = identity.sid;
+      if (identity.sidNotReported) identity.principalNotReported = { reason: 'QuerySecurityContextToken', ...identity.sidNotReported };
+      return;
+    }
+    if (identity.package !== 'Kerberos') {
+      identity.principalNotReported = { reason: identity.package === 'NTLM' ? 'NTLM logons have no principal name' : 'package not reported' };
+      return;
+    }
+    try {
+      const name = contextNativeNames(identity.context).clientName;
+      if (name && name.includes('@')) identity.principal = name;
+      else identity.principalNotReported = { reason: 'SECPKG_ATTR_NATIVE_NAMES gave no client principal name' };
+    } catch (e) {
+      if (!(e instanceof SspiError)) throw e;
+      identity.principalNotReported = { reason: 'SECPKG_ATTR_NATIVE_NAMES', code: e.code, status: e.status };
     }
   }
 
@@ -806,7 +1144,7 @@ export class IntegratedAuthenticator {
       }
     }
     const anonymous = ((result.contextAttr >>> 0) & ASC_RET.NULL_SESSION) !== 0;
-    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, anonymous, sid: null, context };
+    const identity: AuthenticatedIdentity = { scheme, package: pkg, user: null, contextAttr: result.contextAttr, anonymous, sid: null, principal: null, context };
     try {
       identity.user = context.userName();
     } catch (e) {
@@ -897,11 +1235,11 @@ export class IntegratedAuthenticator {
   }
 
   private challenge(req: IncomingMessage, res: ServerResponse, reason: string | undefined, reject?: { scheme: HttpAuthScheme; header: string }): void {
-    debug('challenge 401 reason=%s', reason ?? 'no Authorization');
+    debug('challenge %d reason=%s', this.proxy ? 407 : 401, reason ?? 'no Authorization');
     this.emit(reason
       ? { type: 'rejected', remoteAddress: req.socket.remoteAddress, reason }
       : { type: 'challenge', remoteAddress: req.socket.remoteAddress });
-    this.send401(res, this.schemes.map((s) => (reject && s === reject.scheme ? reject.header : s)));
+    this.sendChallenge(res, [...this.schemes.map((s) => (reject && s === reject.scheme ? reject.header : s)), ...this.passThroughChallenges]);
   }
 
   private unavailable(req: IncomingMessage, res: ServerResponse, scheme: HttpAuthScheme, reason: string): void {
@@ -913,11 +1251,24 @@ export class IntegratedAuthenticator {
     res.end('503 Service Unavailable: too many unfinished authentications; retry later\n');
   }
 
-  private send401(res: ServerResponse, wwwAuthenticate: string[]): void {
-    res.statusCode = 401;
-    res.setHeader('WWW-Authenticate', wwwAuthenticate);
+  /**
+   * 401 with `WWW-Authenticate`, or in proxy mode 407 with `Proxy-Authenticate` (RFC 7235 sections
+   * 3.2 and 4.3).
+   */
+  private sendChallenge(res: ServerResponse, challenges: string[]): void {
+    res.statusCode = this.proxy ? 407 : 401;
+    res.setHeader(this.proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate', challenges);
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end('401 Unauthorized\n');
+    res.end(this.proxy ? '407 Proxy Authentication Required\n' : '401 Unauthorized\n');
+  }
+
+  /** `requireGroup` refused (403) or could not be checked (500): the client authenticated, no challenge. */
+  private forbid(req: IncomingMessage, res: ServerResponse, scheme: HttpAuthScheme, status: 403 | 500, reason: string): void {
+    debug('forbidden %d scheme=%s reason=%s', status, scheme, reason);
+    this.emit({ type: 'rejected', scheme, remoteAddress: req.socket.remoteAddress, reason, status });
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(status === 403 ? '403 Forbidden\n' : '500 Internal Server Error: group membership not available\n');
   }
 
   private emit(e: AuthEvent): void {
