@@ -48,18 +48,28 @@ function wineNode(args: string[]): { child: ChildProcess; output: () => string; 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': the output is complete only once the child's stdout and stderr have ended.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   return { child, output: () => out, exited };
 }
 
-/** Waits for the first line `<prefix> <JSON>` the child prints; rejects if it exits first or takes over 60 s. */
+/**
+ * Waits for the first whole line `<prefix> <JSON>` the child prints (the output arrives in chunks: only
+ * a line ended by its newline is complete); rejects if it exits first or takes over 60 s.
+ */
 function lineOf<T>(p: ReturnType<typeof wineNode>, prefix: string): Promise<T> {
-  const pattern = new RegExp(`^${prefix} (.*)$`, 'm');
+  const pattern = new RegExp(`^${prefix} (.*)\r?\n`, 'm');
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => { cleanup(); reject(new Error(`no "${prefix}" line in 60 s:\n${p.output()}`)); }, 60_000);
     const check = (): void => {
       const m = pattern.exec(p.output());
-      if (m) { cleanup(); resolve(JSON.parse(m[1]) as T); }
+      if (!m) return;
+      cleanup();
+      try {
+        resolve(JSON.parse(m[1]) as T);
+      } catch (err) {
+        reject(err);
+      }
     };
     const cleanup = (): void => { clearTimeout(timer); p.child.stdout!.off('data', check); };
     p.child.stdout!.on('data', check);
