@@ -17,6 +17,8 @@ import { RequirementError, SspiError } from '../errors';
 import { NegotiateAgent, NegotiateAgentOptions, NegotiateClientError } from '../http/client';
 import { CliError, EXIT } from './common';
 
+const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+
 /** The environment variable `--user`'s password is read from. */
 export const PASSWORD_ENV = 'SSPI_PASSWORD';
 
@@ -134,7 +136,7 @@ function headers(list: string[]): [string, string][] {
  * no events, so the CLI (one request per process) watches ClientContext.step for the duration of
  * its request and restores it after.
  */
-function watchSteps(): { report: () => AuthenticationReport | null; restore: () => void } {
+function watchSteps(kerberosOnly: boolean): { report: () => AuthenticationReport | null; restore: () => void } {
   const proto = ClientContext.prototype;
   const own = Object.getOwnPropertyDescriptor(proto, 'step');
   const step = proto.step;
@@ -147,6 +149,12 @@ function watchSteps(): { report: () => AuthenticationReport | null; restore: () 
       const mine = last;
       mine.legs++;
       const r = await step.apply(this, args);
+      // --package Kerberos: no NTLM message leaves this process (checked before the agent sends the
+      // token), and the completed context must be Kerberos'.
+      if (kerberosOnly && r.token?.includes(NTLMSSP_SIGNATURE)) {
+        this.dispose();
+        throw new CliError(EXIT.AUTH, 'authentication failed: Negotiate chose NTLM and --package Kerberos refuses it (no Kerberos ticket for this server or user?)');
+      }
       if (r.complete) {
         // The server's token completed the context with mutual authentication ([ISC_RET_MUTUAL_AUTH],
         // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw).
@@ -155,6 +163,10 @@ function watchSteps(): { report: () => AuthenticationReport | null; restore: () 
           mine.negotiated = this.negotiationInfo().PackageInfo?.Name ?? undefined;
         } catch {
           // Not Negotiate, or SSPI cannot say: the credentials' package stands.
+        }
+        if (kerberosOnly && mine.negotiated !== undefined && mine.negotiated.toLowerCase() !== 'kerberos') {
+          this.dispose();
+          throw new CliError(EXIT.AUTH, `authentication failed: Negotiate completed with ${mine.negotiated}, not Kerberos`);
         }
       }
       return r;
@@ -252,17 +264,15 @@ export async function fetchCommand(url: string, opts: FetchOptions): Promise<num
     ...(opts.mutual ? { mutualAuthentication: true } : {}),
     ...(ca ? { connect: { ca } } : {}),
   };
-  const watch = watchSteps();
+  const watch = watchSteps(opts.package === 'Kerberos');
   let agent: NegotiateAgent | undefined;
   try {
     if (opts.package) {
-      // Kerberos over HTTP is the Negotiate scheme with Negotiate credentials limited to Kerberos
-      // (SEC_WINNT_AUTH_IDENTITY_EX's PackageList), so Negotiate cannot fall back to NTLM.
-      credentials = await Credentials.acquire({
-        package: opts.package === 'NTLM' ? 'NTLM' : 'Negotiate',
-        ...(identity ? { identity } : {}),
-        ...(opts.package === 'Kerberos' ? { packageList: 'Kerberos' } : {}),
-      });
+      // Kerberos over HTTP is the Negotiate scheme with Kerberos chosen: Negotiate credentials, and
+      // watchSteps refuses any NTLM message before it is sent. (Not SEC_WINNT_AUTH_IDENTITY_EX's
+      // PackageList: Wine 10's Negotiate fails with it, SEC_E_INVALID_TOKEN for the current user,
+      // and with an explicit identity the process dies.)
+      credentials = await Credentials.acquire({ package: opts.package === 'NTLM' ? 'NTLM' : 'Negotiate', ...(identity ? { identity } : {}) });
       agentOptions.credentials = credentials;
     } else if (identity) {
       agentOptions.identity = identity;
