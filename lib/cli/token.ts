@@ -23,6 +23,8 @@
  */
 import * as asn1js from 'asn1js';
 
+import { inspectToken } from '../http/framing';
+
 /** A token that cannot be decoded: what was wrong, without a stack trace's worth of detail. */
 export class TokenDecodeError extends Error {
   readonly code = 'ERR_SSPI_TOKEN_DECODE';
@@ -163,6 +165,8 @@ const NTLM_FLAGS: [number, string][] = [
 ];
 const NTLMSSP_NEGOTIATE_UNICODE = 0x00000001;
 const NTLMSSP_NEGOTIATE_VERSION = 0x02000000;
+const NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED = 0x00001000;
+const NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED = 0x00002000;
 /** [MS-NLMP] 2.2.2.1 AvId values. */
 const AV_IDS = ['MsvAvEOL', 'MsvAvNbComputerName', 'MsvAvNbDomainName', 'MsvAvDnsComputerName', 'MsvAvDnsDomainName',
   'MsvAvDnsTreeName', 'MsvAvFlags', 'MsvAvTimestamp', 'MsvAvSingleHost', 'MsvAvTargetName', 'MsvAvChannelBindings'];
@@ -405,31 +409,20 @@ function inner1(bytes: Uint8Array, mech: string | undefined): DecodedToken {
 // ---------------------------------------------------------------------------------------------
 // GSS-API framing (RFC 2743 3.1)
 
-/** A DER definite length at `at`: [length, first content index], or undefined. */
-function definiteLength(b: Uint8Array, at: number): [number, number] | undefined {
-  if (at >= b.length) return undefined;
-  const first = b[at];
-  if (first < 0x80) return [first, at + 1];
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || at + 1 + count > b.length) return undefined;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + b[at + 1 + i];
-  return [length, at + 1 + count];
-}
-
-function gss(b: Uint8Array, depth: number): DecodedToken {
-  const outer = definiteLength(b, 1);
-  if (!outer) throw new TokenDecodeError('GSS-API InitialContextToken: bad length');
-  if (outer[1] + outer[0] !== b.length) {
-    throw new TokenDecodeError(`GSS-API InitialContextToken: its length says ${outer[0]} bytes, ${b.length - outer[1]} follow`);
+function gss(b: Buffer, depth: number): DecodedToken {
+  // The framing (outer [APPLICATION 0] length covering exactly the token, then an OID) is
+  // lib/http/framing.ts's check; asn1js says what is wrong when it fails.
+  const framing = inspectToken(b);
+  if (framing?.shape !== 'gss-initial' || !framing.mechanism) {
+    const { offset, result } = asn1js.fromBER(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    const why = offset === -1 ? result.error : offset !== b.length ? `${b.length - offset} bytes after its end` : 'its length or its mechanism OBJECT IDENTIFIER is malformed';
+    throw new TokenDecodeError(`GSS-API InitialContextToken: ${why || 'malformed'}`);
   }
-  const at = outer[1];
-  if (b[at] !== 0x06) throw new TokenDecodeError('GSS-API InitialContextToken: no mechanism OID');
-  const oidLen = definiteLength(b, at + 1);
-  if (!oidLen || oidLen[1] + oidLen[0] > b.length) throw new TokenDecodeError('GSS-API InitialContextToken: bad OID length');
-  const mech = oid(ber(b.subarray(at, oidLen[1] + oidLen[0]), 'GSS-API mechanism'), 'GSS-API mechanism');
-  const rest = b.subarray(oidLen[1] + oidLen[0]);
-  return { type: 'gss-initial-context-token', mechanism: namedOid(mech), innerToken: decodeMech(rest, mech, depth + 1) };
+  // After the tag (0x60) and the definite length (short form, or 0x8N and N bytes): the OID element.
+  const header = b[1] < 0x80 ? 2 : 2 + (b[1] & 0x7f);
+  const oidEnd = header + asn1js.fromBER(new Uint8Array(b.buffer, b.byteOffset + header, b.byteLength - header)).offset;
+  const mech = framing.mechanism;
+  return { type: 'gss-initial-context-token', mechanism: namedOid(mech), innerToken: decodeMech(b.subarray(oidEnd), mech, depth + 1) };
 }
 
 /** The innerContextToken of a mechanism. */
@@ -477,8 +470,9 @@ class NtlmReader {
     return raw.toString(unicode ? 'utf16le' : 'latin1');
   }
 
-  version(at: number): NtlmVersionInfo | undefined {
-    if (this.b.length < at + 8) return undefined;
+  /** The VERSION at `at`, when NTLMSSP_NEGOTIATE_VERSION is set and the header (ending at `end`) holds it. */
+  version(at: number, flags: number, end: number): NtlmVersionInfo | undefined {
+    if (!(flags & NTLMSSP_NEGOTIATE_VERSION) || end < at + 8 || this.b.length < at + 8) return undefined;
     return { major: this.b[at], minor: this.b[at + 1], build: this.b.readUInt16LE(at + 2), ntlmRevision: this.b[at + 7] };
   }
 }
@@ -522,13 +516,10 @@ function ntlm(b: Buffer): DecodedToken {
     const flags = b.readUInt32LE(12);
     const out: DecodedToken = { type: 'ntlm-negotiate', flags: flagNames(flags, NTLM_FLAGS), flagsValue: flags };
     // DomainNameFields and WorkstationFields (OEM strings), meaningful only with their flags.
-    if (flags & 0x1000 && b.length >= 24) out.domain = r.text(16, 'DomainNameFields', false);
-    if (flags & 0x2000 && b.length >= 32) out.workstation = r.text(24, 'WorkstationFields', false);
-    if (flags & NTLMSSP_NEGOTIATE_VERSION) {
-      const v = r.version(32);
-      if (v) out.version = v;
-    }
-    return out;
+    if (flags & NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED && b.length >= 24) out.domain = r.text(16, 'DomainNameFields', false);
+    if (flags & NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED && b.length >= 32) out.workstation = r.text(24, 'WorkstationFields', false);
+    const version = r.version(32, flags, b.length);
+    return version ? { ...out, version } : out;
   }
   if (type === 2) {
     const r = new NtlmReader(b, 'NTLM CHALLENGE_MESSAGE');
@@ -543,11 +534,8 @@ function ntlm(b: Buffer): DecodedToken {
       const info = r.field(40, 'TargetInfoFields');
       if (info.length) out.targetInfo = avPairs(info, 'NTLM CHALLENGE_MESSAGE TargetInfo');
     }
-    if (flags & NTLMSSP_NEGOTIATE_VERSION && b.length >= 56) {
-      const v = r.version(48);
-      if (v) out.version = v;
-    }
-    return out;
+    const version = r.version(48, flags, b.length);
+    return version ? { ...out, version } : out;
   }
   if (type === 3) {
     const r = new NtlmReader(b, 'NTLM AUTHENTICATE_MESSAGE');
@@ -584,11 +572,8 @@ function ntlm(b: Buffer): DecodedToken {
       micPresent: micFlag && header >= 88,
     };
     out.anonymous = out.user === '' && nt.length === 0 && (lm.length === 0 || (lm.length === 1 && lm[0] === 0));
-    if (flags & NTLMSSP_NEGOTIATE_VERSION && header >= 72) {
-      const v = r.version(64);
-      if (v) out.version = v;
-    }
-    return out;
+    const version = r.version(64, flags, header);
+    return version ? { ...out, version } : out;
   }
   throw new TokenDecodeError(`NTLM message: MessageType ${type < 0 ? 'missing' : type}, not 1, 2 or 3`);
 }

