@@ -188,6 +188,38 @@ describe('sspi token on Linux Node: real tokens', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /not-a-password/);
   });
 
+  it('a KRB-ERROR (RFC 4120 5.9.1) in GSS framing: error code by name, realm, sname, e-text', async () => {
+    // Built here with asn1js (neither Wine's acceptor nor MIT's, replay cache off, emits one in this bed).
+    const asn1 = await import('asn1js');
+    const tag = (n: number, v: InstanceType<typeof asn1.BaseBlock>): InstanceType<typeof asn1.Constructed> =>
+      new asn1.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value: [v] });
+    const gstr = (v: string): InstanceType<typeof asn1.GeneralString> => new asn1.GeneralString({ value: v });
+    const err = new asn1.Constructed({
+      idBlock: { tagClass: 2, tagNumber: 30 },
+      value: [new asn1.Sequence({
+        value: [
+          tag(0, new asn1.Integer({ value: 5 })), tag(1, new asn1.Integer({ value: 30 })),
+          tag(4, new asn1.GeneralizedTime({ valueDate: new Date('2026-11-22T04:00:00Z') })), tag(5, new asn1.Integer({ value: 0 })),
+          tag(6, new asn1.Integer({ value: 37 })), tag(9, gstr(bed.realm)),
+          tag(10, new asn1.Sequence({ value: [tag(0, new asn1.Integer({ value: 3 })), tag(1, new asn1.Sequence({ value: [gstr('HTTP'), gstr(bed.host)] }))] })),
+          tag(11, gstr('clock skew too great')),
+        ],
+      })],
+    });
+    // The Kerberos 5 OID (06 09 2a864886f712010202) and RFC 4121's TOK_ID for KRB_ERROR (03 00).
+    const body = Buffer.concat([Buffer.from('06092a864886f712010202' + '0300', 'hex'), Buffer.from(err.toBER())]);
+    const token = Buffer.concat([Buffer.from([0x60, 0x82, body.length >> 8, body.length & 0xff]), body]);
+    const r = await sspi(['token', '--json', token.toString('base64')]);
+    assert.equal(r.code, 0, r.stderr);
+    const t = JSON.parse(r.stdout);
+    assert.equal(t.mechanism.name, 'Kerberos 5');
+    assert.deepEqual(t.innerToken, {
+      type: 'kerberos-krb-error', gssTokenId: 'KRB_ERROR', pvno: 5, msgType: { value: 30, name: 'KRB_ERROR' },
+      errorCode: { value: 37, name: 'KRB_AP_ERR_SKEW' }, stime: '2026-11-22T04:00:00.000Z', realm: bed.realm,
+      sname: { nameType: { value: 3, name: 'NT-SRV-HST' }, nameString: ['HTTP', bed.host] }, eText: 'clock skew too great',
+    });
+  });
+
   it('hostile input: truncated, wrong lengths, deep nesting, 1 MiB of garbage, not base64: exit 1, one line, no stack trace', async () => {
     const init = Buffer.from(mit.init, 'base64');
     const cases: [string, Buffer | string, RegExp][] = [

@@ -82,6 +82,7 @@ describe('the sspi command in Windows node.exe', () => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       res.setHeader('X-Seen-Method', req.method ?? '');
+      if (req.url === '/missing') res.statusCode = 404;
       res.end(JSON.stringify({ package: id.package, scheme: id.scheme, body: Buffer.concat(chunks).toString(), custom: req.headers['x-custom'] ?? null }));
     });
     base = `http://127.0.0.1:${server.port}`;
@@ -176,6 +177,22 @@ describe('the sspi command in Windows node.exe', () => {
     assert.equal(j.bodyBytes, written.length);
     assert.equal(JSON.parse(written.toString()).package, 'Kerberos');
     assert.equal(j.authentication?.package, 'Kerberos'); // Negotiate chose Kerberos (the default: both schemes offered)
+  });
+
+  it('fetch -d @file sends the file\'s bytes; -f exits 22 on a 404 (without -f, 0 as curl)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sspi-cli-data-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'data.txt');
+    fs.writeFileSync(file, 'line one\nline two\n');
+    const r = await run(['fetch', '--spn', bed.spn, '-d', `@${file}`, '-H', 'Content-Type: text/plain', `${base}/missing`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).body, 'line one\nline two\n');
+    const failed = await run(['fetch', '--spn', bed.spn, '-f', `${base}/missing`]);
+    assert.equal(failed.code, 22, failed.stderr);
+    assert.match(failed.stderr, /^sspi fetch: the server answered 404\n$/);
+    const missing = await run(['fetch', '-d', `@${path.join(dir, 'nope')}`, `${base}/`]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /--data @.*nope: ENOENT/);
   });
 
   it('whoami: what SECPKG_CRED_ATTR_NAMES gives for each package', async () => {
