@@ -1,0 +1,328 @@
+/**
+ * `sspi fetch <url>`: a curl-like HTTP client that answers `401 WWW-Authenticate: Negotiate` / `NTLM`
+ * with SSPI, through {@link NegotiateAgent} (lib/http/client.ts) and undici's fetch.
+ *
+ * The password of `--user` comes from the environment variable SSPI_PASSWORD or, when that is not set
+ * and stdin is a terminal, from a prompt without echo; never from the command line (it would show in
+ * the process list and shell history). It is passed to AcquireCredentialsHandle only, never printed.
+ */
+import * as fs from 'node:fs';
+
+import { fetch as undiciFetch } from 'undici';
+
+import { ISC_RET } from '../constants';
+import { ClientContext, StepResult } from '../context';
+import { AuthIdentity, Credentials } from '../credentials';
+import { RequirementError, SspiError } from '../errors';
+import { NegotiateAgent, NegotiateAgentOptions, NegotiateClientError } from '../http/client';
+import { CliError, EXIT } from './common';
+
+const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+
+/** The environment variable `--user`'s password is read from. */
+export const PASSWORD_ENV = 'SSPI_PASSWORD';
+
+/** `--package` values. */
+export type FetchPackage = 'Negotiate' | 'NTLM' | 'Kerberos';
+
+export interface FetchOptions {
+  method?: string;
+  header: string[];
+  data?: string;
+  output?: string;
+  include: boolean;
+  spn?: string;
+  user?: string;
+  package?: FetchPackage;
+  mutual: boolean;
+  cacert?: string;
+  json: boolean;
+  fail: boolean;
+}
+
+/** What the handshake did, as `--json` reports it. */
+export interface AuthenticationReport {
+  /** The HTTP scheme answered: 'Negotiate' or 'NTLM'. */
+  scheme: string;
+  /** The package that authenticated: Negotiate's choice ('Kerberos' / 'NTLM') where SSPI says, else the credentials' package. */
+  package: string;
+  /** InitializeSecurityContext calls (one per token sent, plus the one that verified the server's final token). */
+  legs: number;
+  /** The client's context completed (SEC_E_OK). */
+  complete: boolean;
+  /** The server's final token completed the context with ISC_RET_MUTUAL_AUTH: the server proved its identity. */
+  mutualAuthVerified: boolean;
+}
+
+/** The user of `--user`: 'DOMAIN\\user' splits into domain and user; 'user@REALM' and 'user' stay whole. */
+export function parseUser(value: string): { user: string; domain?: string } {
+  if (value.includes(':')) {
+    // curl's -u user:password: a colon is not allowed in Windows account names, so this is a password.
+    throw new CliError(EXIT.USAGE, `--user takes DOMAIN\\user or user@REALM only: the password is never read from the command line (set ${PASSWORD_ENV} or answer the prompt)`);
+  }
+  const slash = value.indexOf('\\');
+  if (slash > 0 && slash < value.length - 1) return { domain: value.slice(0, slash), user: value.slice(slash + 1) };
+  if (value === '' || slash !== -1) throw new CliError(EXIT.USAGE, '--user must be DOMAIN\\user, user@REALM or user');
+  return { user: value };
+}
+
+/** Reads a password from the terminal without echoing it. */
+function promptPassword(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    process.stderr.write(prompt);
+    let value = '';
+    const done = (err?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new CliError(EXIT.USAGE, 'interrupted'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onData);
+  });
+}
+
+async function password(user: string): Promise<string> {
+  const env = process.env[PASSWORD_ENV];
+  if (env !== undefined) return env;
+  if (!process.stdin.isTTY) {
+    throw new CliError(EXIT.USAGE, `--user needs a password: set ${PASSWORD_ENV} (stdin is not a terminal, so there is no prompt)`);
+  }
+  return promptPassword(`Password for ${user}: `);
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function body(data: string | undefined): Promise<Buffer | undefined> {
+  if (data === undefined) return undefined;
+  if (data === '@-') return readStdin();
+  if (data.startsWith('@')) {
+    try {
+      return await fs.promises.readFile(data.slice(1));
+    } catch (e) {
+      throw new CliError(EXIT.USAGE, `--data ${data}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return Buffer.from(data);
+}
+
+function headers(list: string[]): [string, string][] {
+  return list.map((h) => {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*)$/.exec(h);
+    if (!m || /[\r\n\0]/.test(m[2])) throw new CliError(EXIT.USAGE, `--header ${JSON.stringify(h.slice(0, 80))}: expected "Name: value"`);
+    return [m[1], m[2]];
+  });
+}
+
+/**
+ * Records each InitializeSecurityContext step the agent's contexts take, for `--json`'s
+ * `authentication`. NegotiateAgent creates and disposes its contexts inside each request and reports
+ * no events, so the CLI (one request per process) watches ClientContext.step for the duration of
+ * its request and restores it after.
+ */
+function watchSteps(kerberosOnly: boolean): { report: () => AuthenticationReport | null; restore: () => void } {
+  const proto = ClientContext.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, 'step');
+  const step = proto.step;
+  let last: { context: ClientContext; legs: number; negotiated?: string; mutual: boolean } | undefined;
+  Object.defineProperty(proto, 'step', {
+    configurable: true,
+    writable: true,
+    value: async function (this: ClientContext, ...args: Parameters<ClientContext['step']>): Promise<StepResult> {
+      if (!last || last.context !== this) last = { context: this, legs: 0, mutual: false };
+      const mine = last;
+      mine.legs++;
+      const r = await step.apply(this, args);
+      // --package Kerberos: no NTLM message leaves this process (checked before the agent sends the
+      // token), and the completed context must be Kerberos'.
+      if (kerberosOnly && r.token?.includes(NTLMSSP_SIGNATURE)) {
+        this.dispose();
+        throw new CliError(EXIT.AUTH, 'authentication failed: Negotiate chose NTLM and --package Kerberos refuses it (no Kerberos ticket for this server or user?)');
+      }
+      if (r.complete) {
+        // The server's token completed the context with mutual authentication ([ISC_RET_MUTUAL_AUTH],
+        // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw).
+        mine.mutual = args[0] !== undefined && mine.legs > 1 && (r.contextAttr & ISC_RET.MUTUAL_AUTH) !== 0;
+        try {
+          mine.negotiated = this.negotiationInfo().PackageInfo?.Name ?? undefined;
+        } catch {
+          // Not Negotiate, or SSPI cannot say: the credentials' package stands.
+        }
+        if (kerberosOnly && mine.negotiated !== undefined && mine.negotiated.toLowerCase() !== 'kerberos') {
+          this.dispose();
+          throw new CliError(EXIT.AUTH, `authentication failed: Negotiate completed with ${mine.negotiated}, not Kerberos`);
+        }
+      }
+      return r;
+    },
+  });
+  return {
+    report: () => {
+      if (!last) return null;
+      const creds = last.context.package;
+      const scheme = creds.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate';
+      return {
+        scheme,
+        package: last.negotiated ?? creds,
+        legs: last.legs,
+        complete: last.context.complete,
+        mutualAuthVerified: last.mutual,
+      };
+    },
+    restore: () => {
+      if (own) Object.defineProperty(proto, 'step', own);
+      else delete (proto as unknown as Record<string, unknown>).step;
+    },
+  };
+}
+
+/** The exit code and message of a failed request, from its cause chain. */
+export function classify(err: unknown): CliError {
+  const seen = new Set<unknown>();
+  let e: unknown = err;
+  while (e && typeof e === 'object' && !seen.has(e)) {
+    seen.add(e);
+    if (e instanceof CliError) return e;
+    if (e instanceof SspiError) return new CliError(EXIT.AUTH, `authentication failed: ${e.function} returned ${e.code}${e.package ? ` (${e.package})` : ''}`);
+    if (e instanceof RequirementError) return new CliError(EXIT.AUTH, `authentication failed: ${e.message}`);
+    if (e instanceof NegotiateClientError) {
+      if (e.code === 'ERR_SSPI_CONNECTION_CHANGED') return new CliError(EXIT.NETWORK, e.message);
+      if (e.code === 'ERR_SSPI_BODY_TOO_LARGE') return new CliError(EXIT.USAGE, e.message);
+      return new CliError(EXIT.AUTH, `authentication failed: ${e.message}`);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (/^(E[A-Z]+|UND_ERR_.*|ERR_TLS_.*|ERR_SSL_.*|CERT_.*|.*_CERT.*|.*SELF_SIGNED.*|UNABLE_TO_.*)$/.test(code))) {
+      const host = (e as { hostname?: string; address?: string }).hostname ?? (e as { address?: string }).address;
+      return new CliError(EXIT.NETWORK, `network error: ${code}${host ? ` (${host})` : ''}: ${(e as Error).message}`);
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  const message = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+  return new CliError(EXIT.NETWORK, `request failed: ${message}`);
+}
+
+/** The body as `--json` shows it: UTF-8 text when it is valid UTF-8, else base64. */
+function jsonBody(b: Buffer): { encoding: 'utf8' | 'base64'; data: string } {
+  try {
+    return { encoding: 'utf8', data: new TextDecoder('utf-8', { fatal: true }).decode(b) };
+  } catch {
+    return { encoding: 'base64', data: b.toString('base64') };
+  }
+}
+
+function write(stream: NodeJS.WritableStream, data: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Runs `sspi fetch`; resolves to the exit code. */
+export async function fetchCommand(url: string, opts: FetchOptions): Promise<number> {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new CliError(EXIT.USAGE, `not a URL: ${JSON.stringify(url.slice(0, 200))}`);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new CliError(EXIT.USAGE, `only http: and https: URLs, not ${target.protocol}`);
+  const requestHeaders = headers(opts.header ?? []);
+  const data = await body(opts.data);
+  if (data && !requestHeaders.some(([k]) => k.toLowerCase() === 'content-type')) requestHeaders.push(['Content-Type', 'application/x-www-form-urlencoded']);
+  const method = opts.method ?? (data ? 'POST' : 'GET');
+  let ca: Buffer | undefined;
+  if (opts.cacert) {
+    try {
+      ca = fs.readFileSync(opts.cacert);
+    } catch (e) {
+      throw new CliError(EXIT.USAGE, `--cacert ${opts.cacert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+
+  let identity: AuthIdentity | undefined;
+  if (opts.user !== undefined) {
+    const u = parseUser(opts.user);
+    identity = { ...u, password: await password(opts.user) };
+  }
+  let credentials: Credentials | undefined;
+  const agentOptions: NegotiateAgentOptions = {
+    origins: [target.origin],
+    ...(opts.spn ? { spn: opts.spn } : {}),
+    ...(opts.mutual ? { mutualAuthentication: true } : {}),
+    ...(ca ? { connect: { ca } } : {}),
+  };
+  const watch = watchSteps(opts.package === 'Kerberos');
+  let agent: NegotiateAgent | undefined;
+  try {
+    if (opts.package) {
+      // Kerberos over HTTP is the Negotiate scheme with Kerberos chosen: Negotiate credentials, and
+      // watchSteps refuses any NTLM message before it is sent. (Not SEC_WINNT_AUTH_IDENTITY_EX's
+      // PackageList: Wine 10's Negotiate fails with it, SEC_E_INVALID_TOKEN for the current user,
+      // and with an explicit identity the process dies.)
+      credentials = await Credentials.acquire({ package: opts.package === 'NTLM' ? 'NTLM' : 'Negotiate', ...(identity ? { identity } : {}) });
+      agentOptions.credentials = credentials;
+    } else if (identity) {
+      agentOptions.identity = identity;
+    }
+    agent = new NegotiateAgent(agentOptions);
+    let res: Awaited<ReturnType<typeof undiciFetch>>;
+    let bytes: Buffer;
+    try {
+      res = await undiciFetch(target, { method, headers: requestHeaders, ...(data ? { body: data } : {}), dispatcher: agent, redirect: 'manual' });
+      bytes = Buffer.from(await res.arrayBuffer());
+    } catch (e) {
+      throw classify(e);
+    }
+    const auth = watch.report();
+    const head = `HTTP/1.1 ${res.status} ${res.statusText}\r\n${[...res.headers].map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+    if (opts.output) {
+      try {
+        await fs.promises.writeFile(opts.output, opts.include && !opts.json ? Buffer.concat([Buffer.from(head, 'latin1'), bytes]) : bytes);
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, `--output ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    if (opts.json) {
+      const headersObject: Record<string, string> = {};
+      for (const [k, v] of res.headers) headersObject[k] = v;
+      await write(process.stdout, `${JSON.stringify({
+        url: target.href,
+        status: res.status,
+        statusText: res.statusText,
+        headers: headersObject,
+        authentication: auth,
+        ...(opts.output ? { output: opts.output, bodyBytes: bytes.length } : { body: jsonBody(bytes) }),
+      })}\n`);
+    } else if (!opts.output) {
+      if (opts.include) await write(process.stdout, Buffer.from(head, 'latin1'));
+      await write(process.stdout, bytes);
+    }
+    if (res.status === 401 || res.status === 407) {
+      process.stderr.write(`sspi fetch: authentication failed: the ${res.status === 407 ? 'proxy' : 'server'} answered ${res.status}${auth ? ` after ${auth.legs} ${auth.scheme} leg(s)` : ' (no Negotiate or NTLM challenge answered)'}\n`);
+      return EXIT.AUTH;
+    }
+    if (opts.fail && res.status >= 400) {
+      process.stderr.write(`sspi fetch: the server answered ${res.status}\n`);
+      return EXIT.HTTP_ERROR;
+    }
+    return EXIT.OK;
+  } finally {
+    watch.restore();
+    await agent?.close().catch(() => undefined);
+    credentials?.dispose();
+    if (identity) identity.password = '';
+  }
+}
