@@ -69,7 +69,8 @@ function describeEvent(e: AuthEvent): string {
     case 'continue':
       return `401 ${e.scheme} handshake continues${from}`;
     case 'rejected':
-      return e.reason === 'HTTP_1_1_REQUIRED' ? `HTTP/2 stream reset (HTTP_1_1_REQUIRED)${from}` : `401 rejected${from}: ${e.reason}`;
+      // requireGroup's refusals carry their status (403, or 500 where the token's groups cannot be read).
+      return e.reason === 'HTTP_1_1_REQUIRED' ? `HTTP/2 stream reset (HTTP_1_1_REQUIRED)${from}` : `${e.status ?? 401} rejected${from}: ${e.reason}`;
     case 'unavailable':
       return `503 ${e.scheme ?? ''} refused${from}: ${e.reason}`;
     case 'expired':

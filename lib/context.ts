@@ -188,7 +188,11 @@ const MAX_OUTPUT_BUFFER = 1 << 20;
 /** Retries after SEC_E_BUFFER_TOO_SMALL / SEC_E_INSUFFICIENT_MEMORY. */
 const MAX_BUFFER_RETRIES = 4;
 
-function parseRequirements(value: unknown, side: 'ISC_REQ' | 'ASC_REQ'): ContextRequirements {
+/**
+ * Validates a {@link ContextRequirements} object for one side (TypeError naming the field when wrong).
+ * @internal exported for IntegratedAuthenticator, which checks its options when it is constructed.
+ */
+export function parseRequirements(value: unknown, side: 'ISC_REQ' | 'ASC_REQ'): ContextRequirements {
   if (value === undefined) return {};
   const o = optionsObject(value, 'options.requirements');
   const r: ContextRequirements = {};

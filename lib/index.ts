@@ -71,6 +71,7 @@ export {
 } from './http/server';
 export type {
   IntegratedAuthOptions, AuthenticatedIdentity, AuthEvent, AuthStats, HttpAuthScheme, ServerContextFactory, AuthPackage,
+  ConnectAuthentication, ExtendedProtection, PassThroughScheme, PrincipalFormat,
 } from './http/server';
 export { inspectToken, MECHANISM_OID } from './http/framing';
 export type { TokenFraming, TokenShape } from './http/framing';

@@ -455,7 +455,8 @@ export class NegotiateAgent extends Dispatcher {
       if (handler.onData?.(chunk as Buffer) === false) await new Promise<void>((r) => { resume = r; });
     }
     if (state.aborted) throw state.aborted;
-    handler.onComplete?.(null);
+    // No trailers: an empty list (undici's request() API parses what it is given; null throws there).
+    handler.onComplete?.([]);
   }
 
   /** Closes every connection once its request is done, then disposes the credentials this agent acquired. */

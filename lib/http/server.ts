@@ -18,9 +18,9 @@ import { debuglog } from 'node:util';
 import { contextNativeNames } from '../attributes';
 import { serverChannelBindings } from '../bindings';
 import { ASC_REQ, ASC_RET, SECPKG_NEGOTIATION, SECURITY_STATUS } from '../constants';
-import { ServerContext, ServerContextOptions, StepResult } from '../context';
+import { ContextRequirements, parseRequirements, ServerContext, ServerContextOptions, StepResult } from '../context';
 import { Credentials } from '../credentials';
-import { SspiError } from '../errors';
+import { RequirementError, SspiError } from '../errors';
 import { flags, maskOf, own as ownProperty } from '../options';
 import { TlsSocket } from '../tls/socket';
 import { AccessToken, guestOrAnonymous, TokenGroup, WELL_KNOWN_SID } from '../token';
@@ -49,7 +49,7 @@ const PACKAGE_OF: Readonly<Record<HttpAuthScheme, string>> = Object.freeze({ __p
  * and disposes it (DeleteSecurityContext) when the handshake fails, times out, or the connection or
  * response using it ends.
  * @param credentials - the inbound credentials of the scheme (from `options.credentials` or acquired).
- * @param options - `contextReq`: the ASC_REQ_* bits of {@link IntegratedAuthOptions.contextReq};
+ * @param options - `contextReq`: the ASC_REQ_* bits of {@link IntegratedAuthOptions.contextReq}; `requirements`: {@link IntegratedAuthOptions.requirements};
  *   `channelBindings`: the SEC_CHANNEL_BINDINGS of the request's TLS connection when
  *   {@link IntegratedAuthOptions.channelBindings} asks for them (absent otherwise).
  * @param scheme - the HTTP scheme the client used.
@@ -259,6 +259,18 @@ export interface IntegratedAuthOptions {
    */
   packages?: AuthPackage[];
   /**
+   * What a completed context must have achieved, checked after the last AcceptSecurityContext
+   * (.NET NegotiateAuthentication's RequiredProtectionLevel / RequiredImpersonationLevel; see
+   * {@link ContextRequirements}): `protectionLevel` 'sign' needs ASC_RET_INTEGRITY, 'encryptAndSign'
+   * also ASC_RET_CONFIDENTIALITY (their ASC_REQ_* bits are added to `contextReq`); `impersonationLevel`
+   * 'impersonate' refuses ASC_RET_IDENTIFY, 'delegate' needs ASC_RET_DELEGATE. A context that falls
+   * short is deleted and the request gets 401, its event's reason the RequirementError's code
+   * (ERR_SSPI_PROTECTION_REQUIRED, ERR_SSPI_IMPERSONATION_LEVEL). `mutualAuthentication` is the
+   * client's requirement and `allowedPackages` is {@link IntegratedAuthOptions.packages}: both are a
+   * TypeError here. Default: none.
+   */
+  requirements?: Pick<ContextRequirements, 'protectionLevel' | 'impersonationLevel'>;
+  /**
    * Requests that pass unauthenticated (see {@link IntegratedAuthenticator.exempt}): an array of
    * paths (compared exactly with the request path without its query, e.g. '/health'), or a
    * predicate on the request. Default: none.
@@ -439,7 +451,7 @@ const QUEUE_FULL = 'ERR_SSPI_QUEUE_FULL';
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'schemes', 'credentials', 'contextReq', 'persistOnConnection', 'maxTokenBytes', 'allowAnonymous',
   'maxPendingHandshakes', 'maxPendingHandshakesPerAddress', 'handshakeTimeout', 'createContext', 'onEvent',
-  'channelBindings', 'packages', 'skip', 'corsPreflight', 'persistNtlm', 'persistKerberos',
+  'channelBindings', 'packages', 'requirements', 'skip', 'corsPreflight', 'persistNtlm', 'persistKerberos',
   'extendedProtection', 'passThroughSchemes', 'passThroughChallenges', 'principalFormat', 'requireGroup', 'proxy',
 ]);
 
@@ -527,6 +539,7 @@ export class IntegratedAuthenticator {
   private readonly createContext: ServerContextFactory;
   private readonly onEvent: ((e: AuthEvent) => void) | undefined;
   private readonly packages: ReadonlySet<string>;
+  private readonly requirements: ContextRequirements | undefined;
   private readonly skipPaths: ReadonlySet<string>;
   private readonly skipPredicate: ((req: IncomingMessage) => boolean) | undefined;
   private readonly corsPreflight: boolean;
@@ -558,6 +571,14 @@ export class IntegratedAuthenticator {
       || schemes.some((s) => typeof s !== 'string' || !hasOwn(PACKAGE_OF, s))
       || new Set(schemes).size !== schemes.length) {
       throw new TypeError("schemes must be a non-empty array of distinct 'Negotiate' and/or 'NTLM'");
+    }
+    const requirements = own(options, 'requirements');
+    if (requirements !== undefined) {
+      if (requirements !== null && typeof requirements === 'object'
+        && ('mutualAuthentication' in requirements || 'allowedPackages' in requirements)) {
+        throw new TypeError('options.requirements: mutualAuthentication is a client requirement and allowedPackages is options.packages');
+      }
+      this.requirements = parseRequirements(requirements, 'ASC_REQ');
     }
     const packages = own(options, 'packages') ?? ['Kerberos', 'NTLM'];
     if (!Array.isArray(packages) || packages.length === 0 || packages.some((p) => p !== 'Kerberos' && p !== 'NTLM')) {
@@ -791,7 +812,9 @@ export class IntegratedAuthenticator {
       const channelBindings = this.extendedProtection !== 'off' ? requestChannelBindings(socket) : undefined;
       const contextReq = channelBindings && this.extendedProtection === 'whenSupported'
         ? (this.contextReq | ASC_REQ.ALLOW_MISSING_BINDINGS) >>> 0 : this.contextReq;
-      const context = this.createContext(credentials, { contextReq, ...(channelBindings ? { channelBindings } : {}) }, scheme);
+      const context = this.createContext(credentials, {
+        contextReq, ...(channelBindings ? { channelBindings } : {}), ...(this.requirements ? { requirements: this.requirements } : {}),
+      }, scheme);
       if (!(context instanceof ServerContext)) throw new TypeError('createContext must return a ServerContext');
       held = { scheme, context, socket, address, pending: false, owned: true, stepping: false, expired: false, uses: 0 };
       fresh = true;
@@ -810,6 +833,13 @@ export class IntegratedAuthenticator {
     } catch (e) {
       held.stepping = false;
       this.drop(held);
+      if (e instanceof RequirementError) {
+        // The context completed short of options.requirements: refused like a failed logon, and
+        // its final token (which would tell the client it succeeded) is not sent.
+        if (debug.enabled) debug('leg scheme=%s package=%s requirement=%s in=%d bytes', scheme, e.package ?? '', e.code, token.length);
+        if (!socket.destroyed) this.challenge(req, res, e.code);
+        return undefined;
+      }
       if (!(e instanceof SspiError)) {
         if ((e as { code?: unknown } | null)?.code !== QUEUE_FULL) throw e;
         if (!socket.destroyed) this.unavailable(req, res, scheme, QUEUE_FULL);

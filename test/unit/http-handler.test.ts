@@ -140,6 +140,19 @@ describe('NegotiateAgent with undici 8 controller-style handlers (Node 26\'s glo
     assert.equal(handleFigures().contexts, before);
   });
 
+  it("undici's request() API (a first-shape handler that parses the trailers it is given): 200 and the body", async () => {
+    // deliver() used to end with onComplete(null), which request()'s handler passes to parseHeaders: a TypeError.
+    const agent = new NegotiateAgent({ origins: [base], spn: bed.spn });
+    try {
+      const res = await agent.request({ origin: base, path: '/', method: 'GET' });
+      assert.equal(res.statusCode, 200);
+      assert.deepEqual(await res.body.json(), { package: 'Kerberos' });
+      assert.deepEqual(res.trailers, {});
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('a closed agent reports ERR_SSPI_AGENT_CLOSED through onResponseError', async () => {
     const agent = new NegotiateAgent({ origins: [base], spn: bed.spn });
     await agent.close();
