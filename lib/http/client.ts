@@ -93,7 +93,7 @@ export interface NegotiateAgentOptions {
 
 /** The forward proxy of {@link NegotiateAgentOptions.proxy}. */
 export interface NegotiateProxyOptions {
-  /** The proxy's URL, 'http://host:port' ('https://' for TLS to the proxy); its path, user and password must be empty. */
+  /** The proxy's URL, 'http://host:port' ('https://' for TLS to the proxy), without a user or password (a TypeError). */
   uri: string | URL;
   /** The proxy's service principal name; default `HTTP/<host of uri>` (separate from each origin's). */
   spn?: string;
@@ -212,7 +212,6 @@ function bypassed(url: URL, noProxy: string[]): boolean {
   }
   return false;
 }
-
 
 /** The challenges of a 401 (or 407): each `WWW-Authenticate` (`Proxy-Authenticate`) value split into scheme and token. */
 function challenges(headers: Headers, name: 'www-authenticate' | 'proxy-authenticate' = 'www-authenticate'): { scheme: string; token: string | undefined }[] {

@@ -4,7 +4,9 @@
  *   http-peer.js '<json>'
  *
  * fetches `url` (undici's fetch) through a NegotiateAgent made from the JSON's `agent` options (`ca`,
- * a PEM file's path, becomes `connect.ca`; `proxy` goes as given) and prints one line:
+ * a PEM file's path, becomes `connect.ca`; `proxy` goes as given; `hosts`, names to IPv4 addresses,
+ * becomes a `lookup` for the connections to the origin and to the proxy, as curl's --resolve: node.exe
+ * cannot resolve the bed's names) and prints one line:
  * `result {"status":200,"body":"...","headers":{...}}` or `error {"code":"...","message":"..."}`
  * (the fetch's cause when it has one). Tokens and passwords are never printed.
  */
@@ -16,16 +18,32 @@ import { NegotiateAgent, NegotiateAgentOptions } from '../../lib/http/client';
 
 interface Job {
   url: string;
-  agent: Partial<NegotiateAgentOptions> & { ca?: string };
+  agent: Partial<NegotiateAgentOptions> & { ca?: string; hosts?: Record<string, string> };
+}
+
+type LookupCallback = (err: Error | null, address: string | { address: string; family: number }[], family?: number) => void;
+
+/** A net.connect `lookup` answering `hosts` (name -> IPv4 address) and nothing else. */
+function lookupIn(hosts: Record<string, string>) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {
+    const address = hosts[hostname];
+    if (!address) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '');
+    if (options.all) callback(null, [{ address, family: 4 }]);
+    else callback(null, address, 4);
+  };
 }
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as Job;
-  const { ca, ...options } = job.agent;
+  const { ca, hosts, ...options } = job.agent;
+  const lookup = hosts ? { lookup: lookupIn(hosts) } : {};
+  const proxy = options.proxy && typeof options.proxy === 'object' && !(options.proxy instanceof URL)
+    ? { ...options.proxy, connect: { ...lookup } } : options.proxy;
   const agent = new NegotiateAgent({
     origins: [],
     ...options,
-    ...(ca ? { connect: { ca: fs.readFileSync(ca, 'utf8'), servername: 'localhost' } } : {}),
+    proxy,
+    connect: { ...lookup, ...(ca ? { ca: fs.readFileSync(ca, 'utf8'), servername: 'localhost' } : {}) },
   } as NegotiateAgentOptions);
   try {
     const res = await fetch(job.url, { dispatcher: agent });

@@ -32,10 +32,10 @@ export interface LinuxPeer {
 const MODULES = '/usr/lib/apache2/modules';
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `ms` or when `child` exits. */
-async function listening(port: number, child: ChildProcess, ms: number, output: () => string): Promise<void> {
+async function listening(port: number, child: ChildProcess, ms: number, output: () => string, failed: () => Error | undefined): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null || failed()) throw new Error(`exited with ${child.exitCode}:\n${output()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
@@ -72,14 +72,19 @@ async function run(name: string, command: string, args: string[], dir: string, p
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let failed: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    // Not installed (ENOENT): scripts/setup.sh installs the Debian packages.
+    child.once('error', (e) => { failed = e; out += `${command}: ${e.message} (scripts/setup.sh installs it)\n`; resolve(); });
+  });
   const logs = (): string => [out, ...logFiles.map((f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } })].join('\n');
   const stop = async (): Promise<void> => {
     await stopGroup(child, exited);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await listening(port, child, 20_000, logs);
+    await listening(port, child, 20_000, logs, () => failed);
   } catch (e) {
     await stop();
     throw new Error(`${name}: ${(e as Error).message}`);
