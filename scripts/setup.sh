@@ -7,10 +7,12 @@
 # build: MinGW-w64 for x86_64 and i686 (posix threads) and cmake, for the win32-x64 and win32-ia32 addons.
 # bed:   debootstrap, which makes the Debian 13 root everything Windows-side runs in (scripts/bed.sh: Wine 10,
 #        Samba 4.22, winbind), and the Linux peers that talk to it from the host: curl, MIT Kerberos's
-#        kinit/klist and MIT GSSAPI for Python.
+#        kinit/klist and MIT GSSAPI for Python, and the real HTTP peers our client is tested against
+#        (test/e2e/http-peers.test.ts, each started by the test in the foreground with its own configuration):
+#        Apache httpd with mod_auth_gssapi, and Squid with its negotiate_kerberos_auth helper.
 set -euo pipefail
 build=(g++-mingw-w64-x86-64-posix g++-mingw-w64-i686-posix mingw-w64-tools cmake)
-bed=(debootstrap curl krb5-user python3-gssapi)
+bed=(debootstrap curl krb5-user python3-gssapi apache2 libapache2-mod-auth-gssapi squid)
 case "${1:-all}" in
   build) packages=("${build[@]}") ;;
   all) packages=("${build[@]}" "${bed[@]}") ;;

@@ -16,6 +16,7 @@
  * method's semantics, to the server; buffering keeps the request the user wrote.)
  */
 import * as dns from 'node:dns';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 
 import { Client, Dispatcher, buildConnector, fetch as undiciFetch } from 'undici';
@@ -23,6 +24,7 @@ import { Client, Dispatcher, buildConnector, fetch as undiciFetch } from 'undici
 import { tlsServerEndPointBindings } from '../bindings';
 import { ClientContext } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
+import { SspiError } from '../errors';
 import { toLegacyHandler } from './handler';
 
 
@@ -79,6 +81,35 @@ export interface NegotiateAgentOptions {
   maxBodyBytes?: number;
   /** TLS and socket options for connections (undici buildConnector: ca, servername, rejectUnauthorized, ...). */
   connect?: buildConnector.BuildOptions;
+  /**
+   * A forward proxy every request goes through, answering its `407 Proxy-Authenticate: Negotiate`
+   * (or `NTLM`) with this agent's identity: a URL ('http://proxy.corp:3128', as undici's ProxyAgent
+   * takes it), a {@link NegotiateProxyOptions}, or 'env' for the proxy of the environment variables
+   * `https_proxy`/`HTTPS_PROXY`, `http_proxy`/`HTTP_PROXY` and `no_proxy`/`NO_PROXY` (read per
+   * request, as undici's EnvHttpProxyAgent reads them). Default: none (connect directly; the
+   * environment is not read). Proxy tokens go only to the proxy, never to an origin.
+   */
+  proxy?: string | URL | NegotiateProxyOptions | 'env';
+}
+
+/** The forward proxy of {@link NegotiateAgentOptions.proxy}. */
+export interface NegotiateProxyOptions {
+  /** The proxy's URL, 'http://host:port' ('https://' for TLS to the proxy), without a user or password (a TypeError). */
+  uri: string | URL;
+  /** The proxy's service principal name; default `HTTP/<host of uri>` (separate from each origin's). */
+  spn?: string;
+  /**
+   * Fail unless the proxy proves its identity with a final `Proxy-Authenticate: Negotiate <token>`
+   * (Kerberos mutual authentication). Default false; a final token the proxy does send is always verified.
+   */
+  mutualAuthentication?: boolean;
+  /** TLS and socket options for the connection to the proxy (undici buildConnector), for an 'https:' uri. */
+  connect?: buildConnector.BuildOptions;
+  /**
+   * Hosts reached directly, as undici's EnvHttpProxyAgent reads NO_PROXY: 'host' that host only,
+   * '.example.com' or '*.example.com' names ending so, 'host:port' that port only, '*' all. Default none.
+   */
+  noProxy?: string[];
 }
 
 /** One connection (an undici Client limited to one socket) and what this agent knows of it. */
@@ -129,12 +160,63 @@ function checkOptions(options: unknown): NegotiateAgentOptions {
   if (o.channelBindings !== undefined && o.channelBindings !== false && o.channelBindings !== 'tls-server-end-point') {
     throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
   }
+  if (o.proxy !== undefined && o.proxy !== 'env') checkProxy(o.proxy, 'options.proxy');
   return o;
 }
 
-/** The challenges of a 401: each `WWW-Authenticate` value split into scheme and token. */
-function challenges(headers: Headers): { scheme: string; token: string | undefined }[] {
-  const raw = headers['www-authenticate'];
+/** The proxy of a request: where it goes and how the proxy is authenticated to. */
+interface ProxyRoute {
+  /** The proxy's origin ('http://proxy:3128'). */
+  origin: string;
+  spn: string;
+  mutualAuthentication: boolean;
+  connect: buildConnector.BuildOptions | undefined;
+  /** https: origins go through a CONNECT tunnel; http: ones as absolute-form requests to the proxy. */
+  tunnel: boolean;
+}
+
+/** Validates a proxy option (a URL string, URL or NegotiateProxyOptions); returns it as options. */
+function checkProxy(proxy: unknown, name: string): NegotiateProxyOptions {
+  const o: NegotiateProxyOptions = typeof proxy === 'string' || proxy instanceof URL ? { uri: proxy } : proxy as NegotiateProxyOptions;
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${name} must be a URL, an object with uri, or 'env'`);
+  if (typeof o.uri !== 'string' && !(o.uri instanceof URL)) throw new TypeError(`${name}.uri must be a URL string or URL`);
+  let url: URL;
+  try {
+    url = new URL(String(o.uri));
+  } catch {
+    throw new TypeError(`${name} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`${name} must be an http: or https: URL`);
+  // Basic credentials in the URL would be sent as is: this agent authenticates with its own identity.
+  if (url.username || url.password) throw new TypeError(`${name} must not hold a user or password (the agent authenticates to the proxy with its own identity)`);
+  if (o.spn !== undefined && (typeof o.spn !== 'string' || o.spn === '')) throw new TypeError(`${name}.spn must be a non-empty string`);
+  if (o.noProxy !== undefined && (!Array.isArray(o.noProxy) || !o.noProxy.every((x) => typeof x === 'string'))) throw new TypeError(`${name}.noProxy must be an array of strings`);
+  return o;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/**
+ * NO_PROXY matching as undici's EnvHttpProxyAgent does it: 'host' matches that host only,
+ * '.example.com' and '*.example.com' any name ending so, 'host:port' that port only, '*' everything.
+ */
+function bypassed(url: URL, noProxy: string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = Number(url.port || DEFAULT_PORTS[url.protocol]);
+  for (const entry of noProxy.flatMap((e) => e.split(/[,\s]/))) {
+    if (entry === '') continue;
+    if (entry === '*') return true;
+    const m = /^(.+):(\d+)$/.exec(entry);
+    const name = (m ? m[1] : entry).toLowerCase();
+    if (m && Number(m[2]) !== port) continue;
+    if (/^[.*]/.test(name) ? host.endsWith(name.replace(/^\*/, '')) : host === name) return true;
+  }
+  return false;
+}
+
+/** The challenges of a 401 (or 407): each `WWW-Authenticate` (`Proxy-Authenticate`) value split into scheme and token. */
+function challenges(headers: Headers, name: 'www-authenticate' | 'proxy-authenticate' = 'www-authenticate'): { scheme: string; token: string | undefined }[] {
+  const raw = headers[name];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   const out: { scheme: string; token: string | undefined }[] = [];
   for (const value of values) {
@@ -178,7 +260,7 @@ function requestHeaders(headers: unknown): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const add = (k: string, v: unknown): void => {
     const key = k.toLowerCase();
-    if (key === 'authorization' || key === 'host' || key === 'content-length' || key === 'connection' || key === 'transfer-encoding') return;
+    if (key === 'authorization' || key === 'proxy-authorization' || key === 'host' || key === 'content-length' || key === 'connection' || key === 'transfer-encoding') return;
     const value = Array.isArray(v) ? v.map(String) : String(v);
     const had = out[key];
     out[key] = had === undefined ? value : ([] as string[]).concat(had, value);
@@ -219,6 +301,42 @@ async function canonicalName(host: string): Promise<string> {
   return name;
 }
 
+/** One side of a request's authentication: the origin server (401) or the proxy (407). */
+interface Side {
+  peer: 'server' | 'proxy';
+  status: 401 | 407;
+  header: 'www-authenticate' | 'proxy-authenticate';
+  spn: () => Promise<string>;
+  mutualAuthentication: boolean;
+  scheme: ClientAuthScheme | undefined;
+  context: ClientContext | undefined;
+  bindings: Buffer | undefined;
+  /** Legs answered for this request (all handshakes), bounded by maxLegs. */
+  legs: number;
+  /** Legs of the current handshake. */
+  round: number;
+  /** The lease's connection and disconnect counts when the handshake's first token went out. */
+  connection: number;
+  disconnects: number;
+}
+
+function newSide(peer: 'server' | 'proxy', spn: () => Promise<string>, mutualAuthentication: boolean): Side {
+  return {
+    peer, status: peer === 'server' ? 401 : 407, header: peer === 'server' ? 'www-authenticate' : 'proxy-authenticate',
+    spn, mutualAuthentication, scheme: undefined, context: undefined, bindings: undefined, legs: 0, round: 0, connection: -1, disconnects: -1,
+  };
+}
+
+function changed(side: Side): NegotiateClientError {
+  return new NegotiateClientError('ERR_SSPI_CONNECTION_CHANGED',
+    `the connection closed in the middle of the ${side.scheme} handshake with the ${side.peer} (each leg must use the same connection)`);
+}
+
+/** Connections are pooled per origin and per route: a tunnel or a proxy connection is never shared with a direct one. */
+function leaseKey(origin: string, route: ProxyRoute | undefined): string {
+  return route ? `${origin} via ${route.origin}` : origin;
+}
+
 /**
  * An undici Dispatcher that answers `401` challenges `WWW-Authenticate: Negotiate` / `NTLM` with
  * SSPI tokens for one identity, for the origins it is given.
@@ -236,6 +354,20 @@ async function canonicalName(host: string): Promise<string> {
  * ('ERR_SSPI_CONNECTION_CHANGED'), more than `maxLegs` 401s came ('ERR_SSPI_TOO_MANY_LEGS'), or the
  * server sent a malformed token. A 401 with no further token (a wrong password) is handed back as the
  * response. Contexts are disposed when each request's handshake ends.
+ *
+ * Through a forward proxy ({@link NegotiateAgentOptions.proxy}): http: URLs go to the proxy as
+ * absolute-form requests on a connection to it, and its `407 Proxy-Authenticate: Negotiate`/`NTLM` is
+ * answered with `Proxy-Authorization` (SPN `HTTP/<proxy host>`; NTLM's legs on that one connection)
+ * before any origin 401 is answered; a proxy that authenticates each request is answered again
+ * during the origin's legs. https: URLs go through a CONNECT tunnel whose 407 is answered with one
+ * Negotiate (Kerberos) token: undici's Client.connect hands the socket over whatever the status, so
+ * a second leg (NTLM) cannot be sent on the same proxy connection, and fails with
+ * 'ERR_SSPI_PROXY_CONNECT_LEGS' (a proxy offering only NTLM on CONNECT: 'ERR_SSPI_PROXY_AUTH'). A
+ * proxy refusing the token fails with 'ERR_SSPI_PROXY_AUTH_FAILED' (fetch itself would turn a 407
+ * into a bare "fetch failed"), one answering 407 with no Negotiate/NTLM challenge with
+ * 'ERR_SSPI_PROXY_AUTH', a failed CONNECT with 'ERR_SSPI_PROXY_CONNECT'. Proxy-Authorization is only
+ * ever sent to the proxy (on the CONNECT, never inside the tunnel); a `Proxy-Authorization` header of
+ * the caller's is dropped, as `Authorization` is.
  */
 export class NegotiateAgent extends Dispatcher {
   private readonly options: NegotiateAgentOptions;
@@ -262,8 +394,35 @@ export class NegotiateAgent extends Dispatcher {
     });
   }
 
-  private lease(origin: string): Lease {
-    const list = this.idle.get(origin);
+  /** The proxy for `url` (undefined: connect directly), from options.proxy or, for 'env', the environment. */
+  private routeFor(url: URL): ProxyRoute | undefined {
+    const option = this.options.proxy;
+    if (option === undefined) return undefined;
+    let proxy: NegotiateProxyOptions;
+    if (option === 'env') {
+      const env = process.env;
+      const value = url.protocol === 'https:' ? env.https_proxy ?? env.HTTPS_PROXY : env.http_proxy ?? env.HTTP_PROXY;
+      if (!value) return undefined;
+      proxy = checkProxy(value, url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY');
+      proxy = { ...proxy, noProxy: [env.no_proxy ?? env.NO_PROXY ?? ''] };
+    } else {
+      proxy = checkProxy(option, 'options.proxy');
+    }
+    if (proxy.noProxy && bypassed(url, proxy.noProxy)) return undefined;
+    const uri = new URL(String(proxy.uri));
+    return {
+      origin: uri.origin,
+      spn: proxy.spn ?? `HTTP/${uri.hostname.replace(/^\[|\]$/g, '')}`,
+      mutualAuthentication: proxy.mutualAuthentication === true,
+      connect: proxy.connect,
+      tunnel: url.protocol === 'https:',
+    };
+  }
+
+  /** An idle connection for `origin` (through `route`) or a new one. */
+  private lease(origin: string, route: ProxyRoute | undefined): Lease {
+    const key = leaseKey(origin, route);
+    const list = this.idle.get(key);
     const reused = list?.pop();
     if (reused) {
       this.leased.add(reused);
@@ -271,31 +430,122 @@ export class NegotiateAgent extends Dispatcher {
     }
     const base = buildConnector({ ...(this.options.connect ?? {}) } as buildConnector.BuildOptions);
     const lease: Lease = { client: undefined as unknown as Client, connections: 0, disconnects: 0, socket: undefined, authenticated: false };
-    lease.client = new Client(origin, {
-      pipelining: 1,
-      connect: (opts, callback) => base(opts, (err, socket) => {
-        if (!err && socket) {
-          lease.connections++;
-          lease.authenticated = false;
-          lease.socket = 'getPeerCertificate' in socket ? socket as TLSSocket : undefined;
-        }
-        callback(err as Error, socket as never);
-      }),
-    });
+    const connected = (callback: buildConnector.Callback) => (err: Error | null, socket: unknown): void => {
+      if (!err && socket) {
+        lease.connections++;
+        lease.authenticated = false;
+        lease.socket = typeof socket === 'object' && 'getPeerCertificate' in socket ? socket as TLSSocket : undefined;
+      }
+      callback(err as Error, socket as never);
+    };
+    let connect: buildConnector.connector;
+    if (!route) {
+      connect = (opts, callback) => base(opts, connected(callback));
+    } else if (!route.tunnel) {
+      // Absolute-form requests to the proxy (RFC 9112 3.2.2) on a connection to the proxy itself.
+      const toProxy = buildConnector({ ...(route.connect ?? {}) } as buildConnector.BuildOptions);
+      connect = (opts, callback) => toProxy(opts, connected(callback));
+    } else {
+      // A CONNECT tunnel through the proxy (authenticated by tunnel()), then TLS to the origin over it.
+      connect = (opts, callback) => {
+        this.tunnel(route, `${opts.hostname}:${opts.port || DEFAULT_PORTS[opts.protocol]}`).then(
+          (socket) => base({ ...opts, httpSocket: socket } as buildConnector.Options, connected(callback)),
+          (err: Error) => callback(err, null));
+      };
+    }
+    lease.client = new Client(route && !route.tunnel ? route.origin : origin, { pipelining: 1, connect });
     lease.client.on('disconnect', () => { lease.disconnects++; });
     this.leased.add(lease);
     return lease;
   }
 
-  private release(origin: string, lease: Lease, reusable: boolean): void {
+  private release(key: string, lease: Lease, reusable: boolean): void {
     this.leased.delete(lease);
     if (!reusable || this.closed) {
       lease.client.destroy().catch(() => undefined);
       return;
     }
-    const list = this.idle.get(origin) ?? [];
+    const list = this.idle.get(key) ?? [];
     list.push(lease);
-    this.idle.set(origin, list);
+    this.idle.set(key, list);
+  }
+
+  /**
+   * Opens a CONNECT tunnel to `target` ('host:port') through the proxy, answering a 407 Negotiate
+   * challenge with one token (Kerberos). Runs undici's Client.connect, which hands over the socket
+   * whatever the status, with the 407's body unread and its HTTP parser gone: the next leg is a new
+   * CONNECT on a new connection, so a handshake needing more legs on one connection (NTLM, or
+   * Negotiate falling back to NTLM) cannot be done and fails with 'ERR_SSPI_PROXY_CONNECT_LEGS'.
+   */
+  private async tunnel(route: ProxyRoute, target: string): Promise<Duplex> {
+    const proxy = new Client(route.origin, { connect: buildConnector({ ...(route.connect ?? {}) } as buildConnector.BuildOptions) });
+    let context: ClientContext | undefined;
+    try {
+      const open = (authorization?: string): Promise<Dispatcher.ConnectData> => proxy.connect({
+        path: target,
+        headers: authorization ? { host: target, 'proxy-authorization': authorization } : { host: target },
+      });
+      let res = await open();
+      try {
+        if (res.statusCode === 407) {
+          res.socket.destroy();
+          const offered = challenges(res.headers as Headers, 'proxy-authenticate');
+          if (!this.wanted().includes('Negotiate') || !offered.some((c) => c.scheme.toLowerCase() === 'negotiate')) {
+            throw new NegotiateClientError('ERR_SSPI_PROXY_AUTH', `the proxy answered CONNECT with 407 and no challenge this agent answers over CONNECT (Negotiate; NTLM needs its legs on one connection): ${offered.map((c) => c.scheme).join(', ') || 'none'}`);
+          }
+          context = new ClientContext(await this.credentialsFor('Negotiate'), {
+            targetName: route.spn,
+            ...(route.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
+          });
+          const step = await context.step();
+          if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `Negotiate: InitializeSecurityContext (${step.code}) produced no token for the proxy`);
+          res = await open(`Negotiate ${step.token.toString('base64')}`);
+          if (res.statusCode === 407) {
+            const next = challenges(res.headers as Headers, 'proxy-authenticate').find((c) => c.scheme.toLowerCase() === 'negotiate');
+            if (next?.token) {
+              throw new NegotiateClientError('ERR_SSPI_PROXY_CONNECT_LEGS', 'the proxy continued the Negotiate handshake on CONNECT (NTLM inside Negotiate?): only a one-leg handshake (Kerberos) is possible on CONNECT, each leg being a new connection');
+            }
+            throw new NegotiateClientError('ERR_SSPI_PROXY_AUTH_FAILED', 'the proxy refused the Negotiate token for CONNECT (407)');
+          }
+          if (res.statusCode === 200) await this.verifyFinal(context, 'Negotiate', res.headers as Headers, 'proxy-authenticate', route.mutualAuthentication, 'proxy');
+        }
+        if (res.statusCode !== 200) throw new NegotiateClientError('ERR_SSPI_PROXY_CONNECT', `the proxy answered CONNECT ${target} with ${res.statusCode}`);
+      } catch (e) {
+        res.socket.destroy();
+        throw e;
+      }
+      return res.socket;
+    } catch (e) {
+      // undici's Client retries a connector that fails with a socket error (UND_ERR_SOCKET) at once
+      // and forever: a proxy dropping every CONNECT would loop. Any failure here ends the request.
+      if (e instanceof NegotiateClientError || e instanceof SspiError) throw e;
+      throw new NegotiateClientError('ERR_SSPI_PROXY_CONNECT', `CONNECT ${target} through the proxy failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      context?.dispose();
+      proxy.destroy().catch(() => undefined);
+    }
+  }
+
+  /** The schemes this agent answers, in order. */
+  private wanted(): ClientAuthScheme[] {
+    if (this.options.credentials) return [this.options.credentials.package.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate'];
+    return this.options.schemes ?? ['Negotiate', 'NTLM'];
+  }
+
+  /** Verifies the final token of a handshake the peer accepted; throws when it fails or is required and missing. */
+  private async verifyFinal(context: ClientContext, scheme: ClientAuthScheme, headers: Headers, header: 'www-authenticate' | 'proxy-authenticate',
+    required: boolean, peer: 'server' | 'proxy'): Promise<void> {
+    if (context.complete) return;
+    const final = challenges(headers, header).find((c) => c.scheme.toLowerCase() === scheme.toLowerCase())?.token;
+    if (final) {
+      try {
+        await context.step(decodeToken(final));
+      } catch (e) {
+        throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_FAILED', `the ${peer}'s final ${scheme} token did not verify: ${(e as Error).message}`, { cause: e });
+      }
+    } else if (required) {
+      throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', `the ${peer} sent no final ${scheme} token: it did not prove its identity`);
+    }
   }
 
   private credentialsFor(pkg: string): Promise<Credentials> {
@@ -337,6 +587,51 @@ export class NegotiateAgent extends Dispatcher {
     return true;
   }
 
+  /**
+   * Answers one 401 (origin) or 407 (proxy) with the next leg of `side`'s handshake: returns the
+   * header value to send, or undefined to hand the response back (no scheme answered, or the peer
+   * refused the token it was sent: a 401/407 with no further token).
+   */
+  private async answer(side: Side, res: Dispatcher.ResponseData, sentOurs: boolean, lease: Lease, socket: TLSSocket | undefined): Promise<string | undefined> {
+    const offered = challenges(res.headers as Headers, side.header);
+    if (side.context && sentOurs) {
+      const mine = offered.find((c) => c.scheme.toLowerCase() === side.scheme!.toLowerCase());
+      // No further token: the peer refused (a wrong password); hand it back.
+      if (!mine?.token || side.context.complete) return undefined;
+    } else {
+      // A first challenge, or a new one after a handshake that ended (a proxy authenticating each request).
+      side.context?.dispose();
+      side.context = undefined;
+      side.round = 0;
+      const scheme = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+      if (!scheme) return undefined; // not a challenge we answer: the 401/407 is the response
+      side.scheme = scheme;
+      const credentials = await this.credentialsFor(scheme);
+      side.bindings = this.options.channelBindings !== false && socket ? tlsServerEndPointBindings(socket, 'client') : undefined;
+      side.context = new ClientContext(credentials, {
+        targetName: await side.spn(),
+        // NTLM carries the bindings in its AUTHENTICATE_MESSAGE only ([MS-NLMP] 2.2.2.1
+        // MsvAvChannelBindings): they go with the steps from the second on (see below), and
+        // Wine's NTLM refuses an input descriptor on the first call (test/unit/bindings.test.ts).
+        // Negotiate's first token is Kerberos' AP-REQ, whose checksum holds them: every step.
+        ...(side.bindings && scheme === 'Negotiate' ? { channelBindings: side.bindings } : {}),
+        ...(side.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
+      });
+    }
+    const maxLegs = this.options.maxLegs ?? DEFAULT_MAX_LEGS;
+    if (++side.legs > maxLegs) {
+      throw new NegotiateClientError('ERR_SSPI_TOO_MANY_LEGS', `the ${side.peer} answered ${side.status} more than ${maxLegs} times in one ${side.scheme} handshake`);
+    }
+    side.round++;
+    const incoming = offered.find((c) => c.scheme.toLowerCase() === side.scheme!.toLowerCase())?.token;
+    const step = await side.context.step(incoming && side.round > 1 ? decodeToken(incoming) : undefined,
+      side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined);
+    await res.body.dump();
+    if (side.round > 1 && lease.disconnects !== side.disconnects) throw changed(side);
+    if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${side.scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
+    return `${side.scheme} ${step.token.toString('base64')}`;
+  }
+
   private async run(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers,
     state: { aborted: Error | undefined; abortCurrent: (() => void) | undefined }): Promise<void> {
     const origin = new URL(String(opts.origin)).origin;
@@ -344,93 +639,93 @@ export class NegotiateAgent extends Dispatcher {
     const body = await bodyBytes(opts.body, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const headers = requestHeaders(opts.headers);
     const authenticate = this.authenticates(origin);
-    const lease = this.lease(origin);
+    const route = this.routeFor(url);
+    // Plain http: through a proxy: absolute-form requests to the proxy, which answers 407 itself.
+    const viaProxy = route !== undefined && !route.tunnel;
+    const key = leaseKey(origin, route);
+    const lease = this.lease(origin, route);
+    const server = newSide('server', async () => this.spnFor(url), this.options.mutualAuthentication === true);
+    const proxy = newSide('proxy', async () => route!.spn, route?.mutualAuthentication === true);
     let reusable = false;
-    let context: ClientContext | undefined;
     try {
-      const send = async (authorization?: string): Promise<Dispatcher.ResponseData> => {
+      let authorization: string | undefined;
+      let proxyAuthorization: string | undefined;
+      const send = async (): Promise<Dispatcher.ResponseData> => {
         if (state.aborted) throw state.aborted;
         const controller = new AbortController();
         state.abortCurrent = () => controller.abort(state.aborted);
-        const h = authorization ? { ...headers, authorization } : headers;
-        return lease.client.request({ path: opts.path, method: opts.method, headers: h, body, signal: controller.signal });
+        const h: Record<string, string | string[]> = { ...headers };
+        if (viaProxy) h.host = url.host;
+        if (authorization) h.authorization = authorization;
+        if (proxyAuthorization) h['proxy-authorization'] = proxyAuthorization; // to the proxy only: never set without a proxy route
+        const res = await lease.client.request({ path: viaProxy ? url.href : opts.path, method: opts.method, headers: h, body, signal: controller.signal });
+        for (const side of [server, proxy]) {
+          if (side.round === 1 && side.connection === -1) {
+            side.connection = lease.connections;
+            side.disconnects = lease.disconnects;
+          } else if (side.round > 1 && side.context && !side.context.complete && lease.connections !== side.connection) {
+            await res.body.dump().catch(() => undefined);
+            throw changed(side);
+          }
+        }
+        return res;
       };
       let res = await send();
-      let scheme: ClientAuthScheme | undefined;
-      let connection = -1;
-      let disconnects = -1;
-      const changed = (): NegotiateClientError => new NegotiateClientError('ERR_SSPI_CONNECTION_CHANGED',
-        `the connection closed in the middle of the ${scheme} handshake (each leg must use the same connection)`);
-      let legs = 0;
-      let bindings: Buffer | undefined;
-      const maxLegs = this.options.maxLegs ?? DEFAULT_MAX_LEGS;
-      while (authenticate) {
-        const offered = challenges(res.headers as Headers);
-        if (res.statusCode === 401) {
-          if (!scheme) {
-            const wanted = this.options.credentials ? [(this.options.credentials.package.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate') as ClientAuthScheme] : this.options.schemes ?? ['Negotiate', 'NTLM'];
-            scheme = wanted.find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
-            if (!scheme) break; // not a challenge we answer: the 401 is the response
-            const credentials = await this.credentialsFor(scheme);
-            const channelBindings = this.options.channelBindings !== false && lease.socket ? tlsServerEndPointBindings(lease.socket, 'client') : undefined;
-            bindings = channelBindings;
-            context = new ClientContext(credentials, {
-              targetName: await this.spnFor(url),
-              // NTLM carries the bindings in its AUTHENTICATE_MESSAGE only ([MS-NLMP] 2.2.2.1
-              // MsvAvChannelBindings): they go with the steps from the second on (see below), and
-              // Wine's NTLM refuses an input descriptor on the first call (test/unit/bindings.test.ts).
-              // Negotiate's first token is Kerberos' AP-REQ, whose checksum holds them: every step.
-              ...(channelBindings && scheme === 'Negotiate' ? { channelBindings } : {}),
-              ...(this.options.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
-            });
-          } else {
-            const mine = offered.find((c) => c.scheme.toLowerCase() === scheme!.toLowerCase());
-            // A 401 without a further token: the server refused (a wrong password); hand it back.
-            if (!mine?.token || context!.complete) break;
-          }
-          if (++legs > maxLegs) throw new NegotiateClientError('ERR_SSPI_TOO_MANY_LEGS', `the server answered 401 more than ${maxLegs} times in one ${scheme} handshake`);
-          const incoming = offered.find((c) => c.scheme.toLowerCase() === scheme!.toLowerCase())?.token;
-          const step = await context!.step(incoming && legs > 1 ? decodeToken(incoming) : undefined,
-            bindings && scheme === 'NTLM' && legs > 1 ? { channelBindings: bindings } : undefined);
-          await res.body.dump();
-          if (legs > 1 && lease.disconnects !== disconnects) throw changed();
-          if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${scheme}: InitializeSecurityContext (${step.code}) produced no token for the server`);
-          res = await send(`${scheme} ${step.token.toString('base64')}`);
-          if (legs === 1) {
-            connection = lease.connections;
-            disconnects = lease.disconnects;
-          } else if (lease.connections !== connection) {
+      for (;;) {
+        if (viaProxy && res.statusCode === 407) {
+          const sent = proxyAuthorization !== undefined;
+          proxyAuthorization = undefined;
+          const next = await this.answer(proxy, res, sent, lease, undefined);
+          if (!next) {
+            // fetch turns a 407 into a bare network error (the Fetch standard: no UI to ask): say why instead.
+            const offered = challenges(res.headers as Headers, 'proxy-authenticate').map((c) => c.scheme).join(', ') || 'none';
             await res.body.dump().catch(() => undefined);
-            throw changed();
+            throw sent
+              ? new NegotiateClientError('ERR_SSPI_PROXY_AUTH_FAILED', `the proxy refused the ${proxy.scheme} token (407)`)
+              : new NegotiateClientError('ERR_SSPI_PROXY_AUTH', `the proxy answered 407 with no challenge this agent answers: ${offered}`);
           }
+          if (proxy.round === 1) proxy.connection = -1;
+          proxyAuthorization = next;
+          res = await send();
           continue;
         }
-        if (context && !context.complete) {
-          // The server accepted: its final token (Kerberos' AP-REP) must verify.
-          const final = offered.find((c) => c.scheme.toLowerCase() === scheme!.toLowerCase())?.token;
-          if (final) {
-            try {
-              await context.step(decodeToken(final));
-            } catch (e) {
-              await res.body.dump().catch(() => undefined);
-              throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_FAILED', `the server's final ${scheme} token did not verify: ${(e as Error).message}`, { cause: e });
-            }
-          } else if (this.options.mutualAuthentication) {
+        if (viaProxy && proxy.context) {
+          // The proxy let the request through: its final token (if any) must verify; its handshake is over.
+          try {
+            await this.verifyFinal(proxy.context, proxy.scheme!, res.headers as Headers, 'proxy-authenticate', proxy.mutualAuthentication, 'proxy');
+          } catch (e) {
             await res.body.dump().catch(() => undefined);
-            throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', `the server sent no final ${scheme} token: it did not prove its identity`);
+            throw e;
           }
-        } else if (context && this.options.mutualAuthentication && !context.complete) {
-          throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', 'the server did not prove its identity');
+          proxyAuthorization = undefined;
         }
-        if (context?.complete && lease.connections === connection) lease.authenticated = true;
+        if (authenticate && res.statusCode === 401) {
+          const sent = authorization !== undefined;
+          const next = await this.answer(server, res, sent, lease, viaProxy ? undefined : lease.socket);
+          if (!next) break;
+          if (server.round === 1) server.connection = -1;
+          authorization = next;
+          res = await send();
+          continue;
+        }
+        if (server.context) {
+          try {
+            await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server');
+          } catch (e) {
+            await res.body.dump().catch(() => undefined);
+            throw e;
+          }
+          if (server.context.complete && lease.connections === server.connection) lease.authenticated = true;
+        }
         break;
       }
       if (state.aborted) throw state.aborted;
       await this.deliver(res, handler, state);
       reusable = true;
     } finally {
-      context?.dispose();
-      this.release(origin, lease, reusable);
+      server.context?.dispose();
+      proxy.context?.dispose();
+      this.release(key, lease, reusable);
     }
   }
 
