@@ -20,11 +20,16 @@ import { AuthServer, listenAuth } from '../support/http';
 //   SERVICE_URL   the service a client snippet calls: here a server in this process that authenticates
 //                 with IntegratedAuthenticator (any path, any method)
 //   SVC_USER, SVC_DOMAIN, SVC_PASSWORD   explicit credentials (the test bed's first user)
+//   PROXY_URL     a forward proxy that requires Negotiate (IntegratedAuthenticator with `proxy: true`,
+//                 in this process), forwarding plain-HTTP requests to SERVICE_URL
 // A snippet that starts listening on PORT is a server: an unauthenticated request must get 401 with
 // a Negotiate challenge and our client (NegotiateAgent, Kerberos) 200; then the process is ended. A
-// snippet that ends by itself is a client: it must exit 0 (the snippets throw on a status that is not
-// OK) after the service authenticated it at least once. Adding a use case to the README is one more
-// `js test` block; nothing here changes.
+// server snippet that is a forward proxy (its code has `proxy: true`) must answer an unauthenticated
+// request for SERVICE_URL with 407 and a Negotiate Proxy-Authenticate, and carry our client's request
+// (Kerberos to the proxy, then to the service) to the service. A snippet that ends by itself is a
+// client: it must exit 0 (the snippets throw on a status that is not OK) after the service
+// authenticated it at least once, and through the proxy when its code reads PROXY_URL. Adding a use
+// case to the README is one more `js test` block; nothing here changes.
 
 const repo = path.resolve(__dirname, '..', '..', '..');
 /** Inside the package (not in its "files"): the snippets' 'sspi' is this build. */
@@ -88,8 +93,11 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
   const bed = testBed();
   const snippets = testedSnippets(fs.readFileSync(path.join(repo, 'README.md'), 'utf8'));
   let service: AuthServer;
+  let proxy: AuthServer;
   /** What the service saw: one entry per authenticated request. */
   const served: { method: string; package: string | null; bytes: number }[] = [];
+  /** Requests the proxy authenticated and forwarded. */
+  let proxied = 0;
 
   before(async () => {
     fs.mkdirSync(dir, { recursive: true });
@@ -103,9 +111,30 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ user: id.user, package: id.package, method: req.method, bytes }));
     });
+
+    // The forward proxy: 407 until the client authenticates to it, then the request (absolute-form,
+    // plain HTTP) is forwarded to the service with its own Authorization, the proxy's credentials dropped.
+    const proxyAuth = new IntegratedAuthenticator({ proxy: true });
+    proxy = await listenAuth(proxyAuth, async (req, res) => {
+      const id = await proxyAuth.authenticate(req, res);
+      if (!id) return;
+      proxied++;
+      const target = new URL(req.url!);
+      const headers = { ...req.headers };
+      delete headers['proxy-authorization'];
+      delete headers['proxy-connection'];
+      const upstream = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname + target.search, method: req.method, headers },
+        (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
   });
 
   after(async () => {
+    await proxy?.close();
     await service?.close();
   });
 
@@ -122,12 +151,15 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
       const fd = fs.openSync(log, 'w'); // node.exe under Wine cannot write to a pipe: a file
       const port = await freePort();
       const before = served.length;
+      const proxiedBefore = proxied;
+      const serviceUrl = `http://${bed.host}:${service.port}/api/builds`;
       const child = spawn(process.execPath, ['--require', HOSTS, file], {
         cwd: dir,
         env: {
           ...process.env,
           PORT: String(port),
-          SERVICE_URL: `http://${bed.host}:${service.port}/api/builds`,
+          SERVICE_URL: serviceUrl,
+          PROXY_URL: `http://${bed.host}:${proxy.port}`,
           SVC_USER: bed.users[0].name,
           SVC_DOMAIN: bed.domain,
           SVC_PASSWORD: bed.users[0].password,
@@ -139,7 +171,28 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const output = (): string => fs.readFileSync(log, 'utf8');
       try {
-        if (await listeningOrExited(port, exited)) {
+        const listening = await listeningOrExited(port, exited);
+        if (listening && /\bproxy: true\b/.test(snippet.code)) {
+          const url = `http://127.0.0.1:${port}`;
+          const anonymous = await new Promise<http.IncomingMessage>((resolve, reject) => {
+            http.get({ host: '127.0.0.1', port, path: serviceUrl, agent: false }, (res) => {
+              res.resume();
+              resolve(res);
+            }).on('error', reject);
+          });
+          assert.equal(anonymous.statusCode, 407, output());
+          assert.match(String(anonymous.headers['proxy-authenticate']), /\bNegotiate\b/);
+          const agent = new NegotiateAgent({ origins: [new URL(serviceUrl).origin], spn: bed.spn, proxy: { uri: url, spn: bed.spn } });
+          try {
+            const res = await fetch(serviceUrl, { dispatcher: agent } as RequestInit);
+            const body = await res.text();
+            assert.equal(res.status, 200, body + output());
+            assert.match(body, /Kerberos/, 'the service authenticated the client through the proxy');
+            assert.ok(served.length > before, 'the request reached the service');
+          } finally {
+            await agent.close();
+          }
+        } else if (listening) {
           const url = `http://127.0.0.1:${port}`;
           const anonymous = await fetch(`${url}/`);
           await anonymous.arrayBuffer();
@@ -157,6 +210,7 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
         } else {
           assert.equal(await exited, 0, output());
           assert.ok(served.length > before, `the service authenticated no request:\n${output()}`);
+          if (snippet.code.includes('PROXY_URL')) assert.ok(proxied > proxiedBefore, `the proxy authenticated no request:\n${output()}`);
         }
       } finally {
         child.kill();
