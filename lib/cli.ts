@@ -10,7 +10,7 @@
  *       An HTTP server that authenticates every request with integrated Windows authentication
  *       (RFC 4559 Negotiate, NTLM) and answers with the identity as JSON. The limits are
  *       IntegratedAuthOptions' (lib/http/server.ts), with the same defaults.
- *   sspi fetch <url> [-X method] [-H "Name: value"]... [-d data|@file|@-] [-o file] [-i] [--spn SPN]
+ *   sspi fetch <url> [-X method] [-H "Name: value"]... [-d data|@file|@-] [-o file] [-i] [--spn SPN] [-x PROXY]
  *              [-u DOMAIN\\user] [--package Negotiate|NTLM|Kerberos] [--mutual] [--cacert file] [-f] [--json]
  *       An HTTP request answering Negotiate/NTLM challenges (lib/cli/fetch.ts); the password of
  *       --user from SSPI_PASSWORD or a prompt, never from the command line.
@@ -257,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--package <package>', 'security package: Negotiate (scheme Negotiate), Kerberos (Negotiate without NTLM fallback), NTLM (scheme NTLM); default: whichever the server offers, Negotiate first').argParser(fetchPackage))
     .option('--mutual', 'require the server to prove its identity (Kerberos mutual authentication); exit 2 if it does not', false)
     .option('--cacert <file>', 'PEM file of the CA certificates to trust for https:')
+    .option('-x, --proxy <url>', "forward proxy, 'http://host:port', or 'env' for HTTP_PROXY / HTTPS_PROXY / NO_PROXY; its 407 Negotiate (NTLM on plain HTTP) is answered as the same user")
+    .option('--proxy-spn <spn>', "the proxy's service principal name (default HTTP/<host of the proxy URL>)")
     .option('-f, --fail', 'exit 22 when the HTTP status is 400 or more (401/407 always exit 2)', false)
     .option('--json', 'print one JSON object: url, status, statusText, headers, authentication (scheme, package, legs, complete, mutualAuthVerified) and body ({ encoding: utf8|base64, data })', false)
     .addHelpText('after', EXIT_CODES_HELP)

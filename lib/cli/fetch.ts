@@ -38,6 +38,34 @@ export interface FetchOptions {
   cacert?: string;
   json: boolean;
   fail: boolean;
+  /** `-x, --proxy`: 'http://host:port' (or https:), or 'env' for HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+  proxy?: string;
+  /** `--proxy-spn`: the proxy's SPN (default HTTP/<proxy host>). */
+  proxySpn?: string;
+}
+
+/** NegotiateAgent's `proxy` option for `--proxy` / `--proxy-spn` (usage errors for what cannot work). */
+export function proxyOption(proxy: string | undefined, proxySpn: string | undefined): NegotiateAgentOptions['proxy'] | undefined {
+  if (proxy === undefined) {
+    if (proxySpn !== undefined) throw new CliError(EXIT.USAGE, '--proxy-spn needs --proxy');
+    return undefined;
+  }
+  if (proxy === 'env') {
+    if (proxySpn !== undefined) throw new CliError(EXIT.USAGE, "--proxy-spn needs a proxy URL, not 'env' (each proxy's SPN is HTTP/<its host>)");
+    return 'env';
+  }
+  let uri: URL;
+  try {
+    uri = new URL(proxy);
+  } catch {
+    throw new CliError(EXIT.USAGE, `--proxy takes a URL ('http://proxy.example.com:3128') or 'env'`);
+  }
+  if (uri.protocol !== 'http:' && uri.protocol !== 'https:') throw new CliError(EXIT.USAGE, `--proxy: only http: and https: proxies, not ${uri.protocol}`);
+  if (uri.username || uri.password) {
+    // Never echo it: the URL may hold a password.
+    throw new CliError(EXIT.USAGE, '--proxy must not hold a user or password: the proxy is answered with the same Negotiate/NTLM identity as the server');
+  }
+  return { uri: uri.href, ...(proxySpn ? { spn: proxySpn } : {}) };
 }
 
 /** What the handshake did, as `--json` reports it. */
@@ -204,6 +232,8 @@ export function classify(err: unknown): CliError {
     if (e instanceof NegotiateClientError) {
       if (e.code === 'ERR_SSPI_CONNECTION_CHANGED') return new CliError(EXIT.NETWORK, e.message);
       if (e.code === 'ERR_SSPI_BODY_TOO_LARGE') return new CliError(EXIT.USAGE, e.message);
+      // The tunnel could not be made (refused, dropped, or a CONNECT status other than 200 or 407).
+      if (e.code === 'ERR_SSPI_PROXY_CONNECT') return new CliError(EXIT.NETWORK, `network error: ${e.message}`);
       return new CliError(EXIT.AUTH, `authentication failed: ${e.message}`);
     }
     const code = (e as { code?: unknown }).code;
@@ -258,8 +288,10 @@ export async function fetchCommand(url: string, opts: FetchOptions): Promise<num
     identity = { ...u, password: await password(opts.user) };
   }
   let credentials: Credentials | undefined;
+  const proxy = proxyOption(opts.proxy, opts.proxySpn);
   const agentOptions: NegotiateAgentOptions = {
     origins: [target.origin],
+    ...(proxy ? { proxy } : {}),
     ...(opts.spn ? { spn: opts.spn } : {}),
     ...(opts.mutual ? { mutualAuthentication: true } : {}),
     ...(ca ? { connect: { ca } } : {}),

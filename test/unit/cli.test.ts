@@ -195,6 +195,65 @@ describe('the sspi command in Windows node.exe', () => {
     assert.match(missing.stderr, /--data @.*nope: ENOENT/);
   });
 
+  it('fetch -x through a forward proxy that requires Negotiate: 200 from the server, the proxy authenticated (Kerberos); its token never reaches the server', async () => {
+    // The proxy: IntegratedAuthenticator in proxy mode, forwarding absolute-form requests to the server.
+    const proxyAuth = new IntegratedAuthenticator({ proxy: true, schemes: ['Negotiate'] });
+    const authenticated: (string | null)[] = [];
+    const proxy = await listenAuth(proxyAuth, async (req, res) => {
+      const id = await proxyAuth.authenticate(req, res);
+      if (!id) return;
+      authenticated.push(id.package);
+      const target = new URL(req.url!);
+      const headers = { ...req.headers };
+      delete headers['proxy-authorization'];
+      const upstream = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname, method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    try {
+      const before = seen.length;
+      const r = await run(['fetch', '-x', `http://127.0.0.1:${proxy.port}`, '--proxy-spn', bed.spn, '--spn', bed.spn, '--json', `${base}/via-proxy`]);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as FetchJson;
+      assert.equal(j.status, 200);
+      assert.deepEqual(JSON.parse(j.body!.data).package, 'Kerberos');
+      // Kerberos is not persisted on the proxy connection either: each request (the origin's 401 leg,
+      // then its authenticated retry) authenticates to the proxy.
+      assert.deepEqual(authenticated, ['Kerberos', 'Kerberos']);
+      const atServer = seen.slice(before);
+      assert.ok(atServer.length > 0 && atServer.every((x) => x.path === '/via-proxy'));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('fetch -x: a proxy that refuses the token exits 2; a proxy URL with a password or --proxy-spn alone exit 1 without echoing it', async () => {
+    // Answers every request with 407 Negotiate and never accepts a token.
+    const refusing = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(407, { 'Proxy-Authenticate': 'Negotiate' }).end();
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (refusing.address() as AddressInfo).port;
+      const refused = await run(['fetch', '-x', `http://127.0.0.1:${port}`, '--proxy-spn', bed.spn, `${base}/x`]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /proxy/);
+    } finally {
+      refusing.closeAllConnections();
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
+    const secret = await run(['fetch', '-x', 'http://someone:hunter2-secret@127.0.0.1:1', `${base}/x`]);
+    assert.equal(secret.code, 1);
+    assert.doesNotMatch(secret.stderr + secret.stdout, /hunter2/);
+    const alone = await run(['fetch', '--proxy-spn', bed.spn, `${base}/x`]);
+    assert.equal(alone.code, 1);
+    assert.match(alone.stderr, /--proxy-spn needs --proxy/);
+  });
+
   it('whoami: what SECPKG_CRED_ATTR_NAMES gives for each package', async () => {
     const r = await run(['whoami', '--json']);
     const j = JSON.parse(r.stdout) as { user: string | null; packages: { package: string; user: string | null; error?: { function: string; code: string } }[] };
