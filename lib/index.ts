@@ -95,4 +95,4 @@ export type {
   PeerCertificate, CertificateName,
 } from './tls';
 export { NegotiateAgent, NegotiateClientError, sspiFetch, DEFAULT_MAX_LEGS, DEFAULT_MAX_BODY_BYTES } from './http/client';
-export type { NegotiateAgentOptions, NegotiateProxyOptions, ClientAuthScheme, SspiFetchInit } from './http/client';
+export type { NegotiateAgentOptions, NegotiateProxyOptions, NegotiateLeg, ClientAuthScheme, SspiFetchInit } from './http/client';

@@ -10,14 +10,10 @@ import * as fs from 'node:fs';
 
 import { fetch as undiciFetch } from 'undici';
 
-import { ISC_RET } from '../constants';
-import { ClientContext, StepResult } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
 import { RequirementError, SspiError } from '../errors';
-import { NegotiateAgent, NegotiateAgentOptions, NegotiateClientError } from '../http/client';
+import { NegotiateAgent, NegotiateAgentOptions, NegotiateClientError, NegotiateLeg } from '../http/client';
 import { CliError, EXIT } from './common';
-
-const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
 /** The environment variable `--user`'s password is read from. */
 export const PASSWORD_ENV = 'SSPI_PASSWORD';
@@ -159,64 +155,20 @@ function headers(list: string[]): [string, string][] {
 }
 
 /**
- * Records each InitializeSecurityContext step the agent's contexts take, for `--json`'s
- * `authentication`. NegotiateAgent creates and disposes its contexts inside each request and reports
- * no events, so the CLI (one request per process) watches ClientContext.step for the duration of
- * its request and restores it after.
+ * Records the server handshake's legs from NegotiateAgent's onLeg (the proxy's are not the report's):
+ * the last handshake's leg count, package, completion and mutual authentication, as `--json` reports them.
  */
-function watchSteps(kerberosOnly: boolean): { report: () => AuthenticationReport | null; restore: () => void } {
-  const proto = ClientContext.prototype;
-  const own = Object.getOwnPropertyDescriptor(proto, 'step');
-  const step = proto.step;
-  let last: { context: ClientContext; legs: number; negotiated?: string; mutual: boolean } | undefined;
-  Object.defineProperty(proto, 'step', {
-    configurable: true,
-    writable: true,
-    value: async function (this: ClientContext, ...args: Parameters<ClientContext['step']>): Promise<StepResult> {
-      if (!last || last.context !== this) last = { context: this, legs: 0, mutual: false };
-      const mine = last;
-      mine.legs++;
-      const r = await step.apply(this, args);
-      // --package Kerberos: no NTLM message leaves this process (checked before the agent sends the
-      // token), and the completed context must be Kerberos'.
-      if (kerberosOnly && r.token?.includes(NTLMSSP_SIGNATURE)) {
-        this.dispose();
-        throw new CliError(EXIT.AUTH, 'authentication failed: Negotiate chose NTLM and --package Kerberos refuses it (no Kerberos ticket for this server or user?)');
-      }
-      if (r.complete) {
-        // The server's token completed the context with mutual authentication ([ISC_RET_MUTUAL_AUTH],
-        // https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw).
-        mine.mutual = args[0] !== undefined && mine.legs > 1 && (r.contextAttr & ISC_RET.MUTUAL_AUTH) !== 0;
-        try {
-          mine.negotiated = this.negotiationInfo().PackageInfo?.Name ?? undefined;
-        } catch {
-          // Not Negotiate, or SSPI cannot say: the credentials' package stands.
-        }
-        if (kerberosOnly && mine.negotiated !== undefined && mine.negotiated.toLowerCase() !== 'kerberos') {
-          this.dispose();
-          throw new CliError(EXIT.AUTH, `authentication failed: Negotiate completed with ${mine.negotiated}, not Kerberos`);
-        }
-      }
-      return r;
-    },
-  });
+function legRecorder(): { onLeg: (leg: NegotiateLeg) => void; report: () => AuthenticationReport | null } {
+  let last: NegotiateLeg | undefined;
+  let legs = 0;
   return {
-    report: () => {
-      if (!last) return null;
-      const creds = last.context.package;
-      const scheme = creds.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate';
-      return {
-        scheme,
-        package: last.negotiated ?? creds,
-        legs: last.legs,
-        complete: last.context.complete,
-        mutualAuthVerified: last.mutual,
-      };
+    onLeg: (leg) => {
+      if (leg.peer !== 'server') return;
+      if (leg.leg === 1) legs = 0;
+      legs++;
+      last = leg;
     },
-    restore: () => {
-      if (own) Object.defineProperty(proto, 'step', own);
-      else delete (proto as unknown as Record<string, unknown>).step;
-    },
+    report: () => (last ? { scheme: last.scheme, package: last.package, legs, complete: last.complete, mutualAuthVerified: last.mutualAuth } : null),
   };
 }
 
@@ -232,6 +184,8 @@ export function classify(err: unknown): CliError {
     if (e instanceof NegotiateClientError) {
       if (e.code === 'ERR_SSPI_CONNECTION_CHANGED') return new CliError(EXIT.NETWORK, e.message);
       if (e.code === 'ERR_SSPI_BODY_TOO_LARGE') return new CliError(EXIT.USAGE, e.message);
+      // Only --package Kerberos sets allowedPackages.
+      if (e.code === 'ERR_SSPI_PACKAGE_NOT_ALLOWED') return new CliError(EXIT.AUTH, `authentication failed: --package Kerberos refuses NTLM: ${e.message}`);
       // The tunnel could not be made (refused, dropped, or a CONNECT status other than 200 or 407).
       if (e.code === 'ERR_SSPI_PROXY_CONNECT') return new CliError(EXIT.NETWORK, `network error: ${e.message}`);
       return new CliError(EXIT.AUTH, `authentication failed: ${e.message}`);
@@ -296,12 +250,16 @@ export async function fetchCommand(url: string, opts: FetchOptions): Promise<num
     ...(opts.mutual ? { mutualAuthentication: true } : {}),
     ...(ca ? { connect: { ca } } : {}),
   };
-  const watch = watchSteps(opts.package === 'Kerberos');
+  const watch = legRecorder();
+  agentOptions.onLeg = watch.onLeg;
+  // Kerberos over HTTP is the Negotiate scheme with Kerberos chosen: NegotiateAgent refuses to send
+  // any NTLM message (and a context completed with NTLM) under allowedPackages ['Kerberos'].
+  if (opts.package === 'Kerberos') agentOptions.allowedPackages = ['Kerberos'];
   let agent: NegotiateAgent | undefined;
   try {
     if (opts.package) {
       // Kerberos over HTTP is the Negotiate scheme with Kerberos chosen: Negotiate credentials, and
-      // watchSteps refuses any NTLM message before it is sent. (Not SEC_WINNT_AUTH_IDENTITY_EX's
+      // allowedPackages (above) refuses any NTLM message before it is sent. (Not SEC_WINNT_AUTH_IDENTITY_EX's
       // PackageList: Wine 10's Negotiate fails with it, SEC_E_INVALID_TOKEN for the current user,
       // and with an explicit identity the process dies.)
       credentials = await Credentials.acquire({ package: opts.package === 'NTLM' ? 'NTLM' : 'Negotiate', ...(identity ? { identity } : {}) });
@@ -352,7 +310,6 @@ export async function fetchCommand(url: string, opts: FetchOptions): Promise<num
     }
     return EXIT.OK;
   } finally {
-    watch.restore();
     await agent?.close().catch(() => undefined);
     credentials?.dispose();
     if (identity) identity.password = '';

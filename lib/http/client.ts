@@ -22,7 +22,8 @@ import type { TLSSocket } from 'node:tls';
 import { Client, Dispatcher, buildConnector, fetch as undiciFetch } from 'undici';
 
 import { tlsServerEndPointBindings } from '../bindings';
-import { ClientContext } from '../context';
+import { ISC_RET } from '../constants';
+import { ClientContext, StepResult } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
 import { SspiError } from '../errors';
 import { toLegacyHandler } from './handler';
@@ -90,6 +91,44 @@ export interface NegotiateAgentOptions {
    * environment is not read). Proxy tokens go only to the proxy, never to an origin.
    */
   proxy?: string | URL | NegotiateProxyOptions | 'env';
+  /**
+   * The SSPI packages a handshake may use, for the server and the proxy alike: a non-empty array of
+   * 'Kerberos' and/or 'NTLM'. Without 'NTLM', the NTLM scheme is not answered and Negotiate's
+   * fallback to NTLM is refused before any NTLM message leaves the process (a token starting with
+   * NTLMSSP, [MS-NLMP] 2.2.1, fails the request); a handshake that completes with a package not in the
+   * list (SECPKG_ATTR_NEGOTIATION_INFO) fails too. Both fail with 'ERR_SSPI_PACKAGE_NOT_ALLOWED'.
+   * Default: both.
+   */
+  allowedPackages?: ('Kerberos' | 'NTLM')[];
+  /**
+   * Called after each InitializeSecurityContext of a handshake (the token it made is about to be
+   * sent, or the peer's final token was verified) with what support cases need: never a token or a
+   * password. Called synchronously; what it throws fails the request.
+   */
+  onLeg?: (leg: NegotiateLeg) => void;
+}
+
+/** One InitializeSecurityContext of a NegotiateAgent handshake, as {@link NegotiateAgentOptions.onLeg} reports it. */
+export interface NegotiateLeg {
+  /** Who the handshake is with: the origin server (401) or the proxy (407). */
+  peer: 'server' | 'proxy';
+  /** The HTTP scheme answered. */
+  scheme: ClientAuthScheme;
+  /**
+   * The package: Negotiate's choice ('Kerberos', 'NTLM') once SSPI reports it
+   * (SECPKG_ATTR_NEGOTIATION_INFO), else the credentials' package ('Negotiate', 'NTLM').
+   */
+  package: string;
+  /** This call's number in the handshake, from 1. */
+  leg: number;
+  /** The call's status name: 'SEC_I_CONTINUE_NEEDED', 'SEC_E_OK'. */
+  status: string;
+  /** The context is complete (SEC_E_OK). */
+  complete: boolean;
+  /** Complete with ISC_RET_MUTUAL_AUTH after the peer's token: the peer proved its identity. */
+  mutualAuth: boolean;
+  /** Bytes of the token this call made (0 when none). */
+  tokenBytes: number;
 }
 
 /** The forward proxy of {@link NegotiateAgentOptions.proxy}. */
@@ -161,8 +200,19 @@ function checkOptions(options: unknown): NegotiateAgentOptions {
     throw new TypeError("options.channelBindings must be 'tls-server-end-point' or false");
   }
   if (o.proxy !== undefined && o.proxy !== 'env') checkProxy(o.proxy, 'options.proxy');
+  if (o.allowedPackages !== undefined && (!Array.isArray(o.allowedPackages) || o.allowedPackages.length === 0
+    || !o.allowedPackages.every((p) => p === 'Kerberos' || p === 'NTLM'))) {
+    throw new TypeError("options.allowedPackages must be a non-empty array of 'Kerberos' and/or 'NTLM'");
+  }
+  if (o.allowedPackages && !o.allowedPackages.includes('NTLM')) {
+    if (o.credentials?.package.toLowerCase() === 'ntlm') throw new TypeError('options.credentials are NTLM credentials, which options.allowedPackages does not allow');
+    if (o.schemes && !o.schemes.includes('Negotiate')) throw new TypeError("options.schemes: only 'NTLM', which options.allowedPackages does not allow");
+  }
+  if (o.onLeg !== undefined && typeof o.onLeg !== 'function') throw new TypeError('options.onLeg must be a function');
   return o;
 }
+
+const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
 
 /** The proxy of a request: where it goes and how the proxy is authenticated to. */
 interface ProxyRoute {
@@ -498,6 +548,7 @@ export class NegotiateAgent extends Dispatcher {
             ...(route.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
           });
           const step = await context.step();
+          this.afterStep('proxy', 'Negotiate', context, step, 1, false);
           if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `Negotiate: InitializeSecurityContext (${step.code}) produced no token for the proxy`);
           res = await open(`Negotiate ${step.token.toString('base64')}`);
           if (res.statusCode === 407) {
@@ -507,7 +558,7 @@ export class NegotiateAgent extends Dispatcher {
             }
             throw new NegotiateClientError('ERR_SSPI_PROXY_AUTH_FAILED', 'the proxy refused the Negotiate token for CONNECT (407)');
           }
-          if (res.statusCode === 200) await this.verifyFinal(context, 'Negotiate', res.headers as Headers, 'proxy-authenticate', route.mutualAuthentication, 'proxy');
+          if (res.statusCode === 200) await this.verifyFinal(context, 'Negotiate', res.headers as Headers, 'proxy-authenticate', route.mutualAuthentication, 'proxy', 2);
         }
         if (res.statusCode !== 200) throw new NegotiateClientError('ERR_SSPI_PROXY_CONNECT', `the proxy answered CONNECT ${target} with ${res.statusCode}`);
       } catch (e) {
@@ -529,20 +580,57 @@ export class NegotiateAgent extends Dispatcher {
   /** The schemes this agent answers, in order. */
   private wanted(): ClientAuthScheme[] {
     if (this.options.credentials) return [this.options.credentials.package.toLowerCase() === 'ntlm' ? 'NTLM' : 'Negotiate'];
-    return this.options.schemes ?? ['Negotiate', 'NTLM'];
+    const schemes = this.options.schemes ?? ['Negotiate', 'NTLM'];
+    return this.options.allowedPackages && !this.options.allowedPackages.includes('NTLM') ? schemes.filter((x) => x !== 'NTLM') : schemes;
+  }
+
+  /**
+   * After each InitializeSecurityContext: enforces allowedPackages (no NTLM message sent when NTLM
+   * is not allowed; the completed context's package) and reports the leg to onLeg.
+   */
+  private afterStep(peer: 'server' | 'proxy', scheme: ClientAuthScheme, context: ClientContext, step: StepResult, leg: number, withPeerToken: boolean): void {
+    const allowed = this.options.allowedPackages;
+    const ntlmAllowed = !allowed || allowed.includes('NTLM');
+    // Anywhere in the token: Microsoft's Negotiate wraps the NTLM message in SPNEGO (Wine's sends it bare).
+    if (!ntlmAllowed && step.token?.includes(NTLMSSP)) {
+      throw new NegotiateClientError('ERR_SSPI_PACKAGE_NOT_ALLOWED',
+        `${scheme} chose NTLM with the ${peer}, which options.allowedPackages does not allow (no Kerberos ticket for that SPN or user?)`);
+    }
+    let pkg = context.package;
+    if (step.complete || allowed) {
+      try {
+        pkg = context.negotiationInfo().PackageInfo?.Name ?? pkg;
+      } catch {
+        // Not Negotiate, or SSPI cannot say (yet): the credentials' package stands.
+      }
+    }
+    // On completion every package must be allowed; before it, a package SSPI already reports as chosen.
+    const known = pkg.toLowerCase() === 'kerberos' || pkg.toLowerCase() === 'ntlm';
+    if (allowed && (step.complete || known) && !allowed.some((a) => a.toLowerCase() === pkg.toLowerCase())) {
+      throw new NegotiateClientError('ERR_SSPI_PACKAGE_NOT_ALLOWED', `the handshake with the ${peer} completed with ${pkg}, which options.allowedPackages does not allow`);
+    }
+    this.options.onLeg?.({
+      peer, scheme, package: pkg, leg, status: step.code, complete: step.complete,
+      // [ISC_RET_MUTUAL_AUTH](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-initializesecuritycontextw)
+      // on the call that took the peer's token and completed the context.
+      mutualAuth: step.complete && withPeerToken && (step.contextAttr & ISC_RET.MUTUAL_AUTH) !== 0,
+      tokenBytes: step.token?.length ?? 0,
+    });
   }
 
   /** Verifies the final token of a handshake the peer accepted; throws when it fails or is required and missing. */
   private async verifyFinal(context: ClientContext, scheme: ClientAuthScheme, headers: Headers, header: 'www-authenticate' | 'proxy-authenticate',
-    required: boolean, peer: 'server' | 'proxy'): Promise<void> {
+    required: boolean, peer: 'server' | 'proxy', leg: number): Promise<void> {
     if (context.complete) return;
     const final = challenges(headers, header).find((c) => c.scheme.toLowerCase() === scheme.toLowerCase())?.token;
     if (final) {
+      let step: StepResult;
       try {
-        await context.step(decodeToken(final));
+        step = await context.step(decodeToken(final));
       } catch (e) {
         throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_FAILED', `the ${peer}'s final ${scheme} token did not verify: ${(e as Error).message}`, { cause: e });
       }
+      this.afterStep(peer, scheme, context, step, leg, true);
     } else if (required) {
       throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', `the ${peer} sent no final ${scheme} token: it did not prove its identity`);
     }
@@ -624,8 +712,10 @@ export class NegotiateAgent extends Dispatcher {
     }
     side.round++;
     const incoming = offered.find((c) => c.scheme.toLowerCase() === side.scheme!.toLowerCase())?.token;
-    const step = await side.context.step(incoming && side.round > 1 ? decodeToken(incoming) : undefined,
+    const withPeerToken = incoming !== undefined && side.round > 1;
+    const step = await side.context.step(withPeerToken ? decodeToken(incoming) : undefined,
       side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined);
+    this.afterStep(side.peer, side.scheme!, side.context, step, side.round, withPeerToken);
     await res.body.dump();
     if (side.round > 1 && lease.disconnects !== side.disconnects) throw changed(side);
     if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${side.scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
@@ -692,7 +782,7 @@ export class NegotiateAgent extends Dispatcher {
         if (viaProxy && proxy.context) {
           // The proxy let the request through: its final token (if any) must verify; its handshake is over.
           try {
-            await this.verifyFinal(proxy.context, proxy.scheme!, res.headers as Headers, 'proxy-authenticate', proxy.mutualAuthentication, 'proxy');
+            await this.verifyFinal(proxy.context, proxy.scheme!, res.headers as Headers, 'proxy-authenticate', proxy.mutualAuthentication, 'proxy', proxy.round + 1);
           } catch (e) {
             await res.body.dump().catch(() => undefined);
             throw e;
@@ -710,7 +800,7 @@ export class NegotiateAgent extends Dispatcher {
         }
         if (server.context) {
           try {
-            await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server');
+            await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server', server.round + 1);
           } catch (e) {
             await res.body.dump().catch(() => undefined);
             throw e;

@@ -128,7 +128,7 @@ describe('the sspi command in Windows node.exe', () => {
       // Wine 10's Negotiate with an explicit identity starts NTLM (its NEGOTIATE_MESSAGE; measured),
       // which --package Kerberos refuses before the agent sends it: no request carried an NTLM token.
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^sspi fetch: authentication failed: Negotiate chose NTLM and --package Kerberos refuses it/);
+      assert.match(r.stderr, /^sspi fetch: authentication failed: --package Kerberos refuses NTLM: Negotiate chose NTLM with the server/);
       assert.equal(r.stdout, '');
       const sent = seen.filter((x) => x.path === '/ku');
       assert.equal(sent.length, 1, 'only the first, unauthenticated request');
