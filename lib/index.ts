@@ -88,7 +88,7 @@ export {
 export type { CredSspClientOptions, CredSspServerOptions, IncompleteCredentialsHandler } from './credssp';
 export {
   connect, createServer, TlsServer, TlsSocket, TlsError, schannelHandshake, SIDES, applicationProtocols, peerCertificate,
-  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_PENDING_TLS_HANDSHAKES, DEFAULT_MAX_PENDING_TLS_HANDSHAKES_PER_ADDRESS,
 } from './tls';
 export type {
   ConnectOptions, ServerOptions, TlsSocketOptions, TlsDiagnostics, TlsRole, TlsVersion, SchannelSide, SchannelHandshakeOptions,

@@ -9,7 +9,7 @@ import { Duplex } from 'node:stream';
 import { Certificate } from '../certificates';
 import { AcquireCredentialsOptions, Credentials, SchannelOptions, TlsProtocol } from '../credentials';
 import { versionsBetween } from './schannel';
-import { TlsSocket, TlsSocketOptions } from './socket';
+import { TlsError, TlsSocket, TlsSocketOptions } from './socket';
 
 export { TlsSocket, TlsError, DEFAULT_HANDSHAKE_TIMEOUT } from './socket';
 export type { TlsSocketOptions, TlsDiagnostics } from './socket';
@@ -118,17 +118,47 @@ export interface ServerOptions {
   handshakeTimeout?: number;
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
+  /**
+   * Most TLS handshakes in progress at once, server-wide (connections accepted and not yet
+   * 'secureConnection', each holding an AcceptSecurityContext context): a positive integer, default
+   * {@link DEFAULT_MAX_PENDING_TLS_HANDSHAKES}. A connection past it is closed at once, before any
+   * SSPI call, and reported as 'tlsClientError' with code 'ERR_SSPI_TLS_PENDING_HANDSHAKES'.
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * The same per client address (IP), so one client cannot take the whole server-wide allowance
+   * with handshakes it never finishes: default {@link DEFAULT_MAX_PENDING_TLS_HANDSHAKES_PER_ADDRESS}.
+   */
+  maxPendingHandshakesPerAddress?: number;
+}
+
+/** Default {@link ServerOptions.maxPendingHandshakes}. */
+export const DEFAULT_MAX_PENDING_TLS_HANDSHAKES = 256;
+/** Default {@link ServerOptions.maxPendingHandshakesPerAddress}. */
+export const DEFAULT_MAX_PENDING_TLS_HANDSHAKES_PER_ADDRESS = 32;
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new TypeError(`options.${name} must be a positive integer`);
+  return value;
 }
 
 /**
  * A TCP server whose connections are TlsSockets (server side, AcceptSecurityContext): emits
  * 'secureConnection' (TlsSocket) after each handshake and 'tlsClientError' (error, TlsSocket) for a
- * handshake that failed. Closing it disposes the credentials it acquired.
+ * handshake that failed, or (TlsError 'ERR_SSPI_TLS_PENDING_HANDSHAKES', undefined) for a connection
+ * closed unhandled because too many handshakes were in progress ({@link ServerOptions.maxPendingHandshakes},
+ * {@link ServerOptions.maxPendingHandshakesPerAddress}). Closing it disposes the credentials it acquired.
  */
 export class TlsServer extends net.Server {
   private credentials: Promise<Credentials> | undefined;
   private readonly owns: boolean;
   private readonly tlsOptions: ServerOptions;
+  private readonly maxPending: number;
+  private readonly maxPendingPerAddress: number;
+  /** Handshakes in progress: in all, and per client address. */
+  private pending = 0;
+  private readonly pendingByAddress = new Map<string, number>();
 
   constructor(options: ServerOptions, listener?: (socket: TlsSocket) => void) {
     super();
@@ -139,6 +169,8 @@ export class TlsServer extends net.Server {
     if (options.credentials !== undefined && !(options.credentials instanceof Credentials)) throw new TypeError('options.credentials must be Credentials');
     if (options.certificate !== undefined && !(options.certificate instanceof Certificate)) throw new TypeError('options.certificate must be a Certificate');
     this.tlsOptions = options;
+    this.maxPending = positiveInteger(options.maxPendingHandshakes, 'maxPendingHandshakes', DEFAULT_MAX_PENDING_TLS_HANDSHAKES);
+    this.maxPendingPerAddress = positiveInteger(options.maxPendingHandshakesPerAddress, 'maxPendingHandshakesPerAddress', DEFAULT_MAX_PENDING_TLS_HANDSHAKES_PER_ADDRESS);
     this.owns = options.credentials === undefined;
     const versions = versionsBetween(options.minVersion, options.maxVersion);
     if (options.credentials) this.credentials = Promise.resolve(options.credentials);
@@ -159,6 +191,28 @@ export class TlsServer extends net.Server {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? '';
+    const fromAddress = this.pendingByAddress.get(address) ?? 0;
+    if (this.pending >= this.maxPending || fromAddress >= this.maxPendingPerAddress) {
+      const perAddress = fromAddress >= this.maxPendingPerAddress;
+      socket.destroy();
+      this.emit('tlsClientError', new TlsError('ERR_SSPI_TLS_PENDING_HANDSHAKES', perAddress
+        ? `${fromAddress} TLS handshakes from ${address} are in progress (maxPendingHandshakesPerAddress): connection closed`
+        : `${this.pending} TLS handshakes are in progress (maxPendingHandshakes): connection closed`), undefined);
+      return;
+    }
+    this.pending++;
+    this.pendingByAddress.set(address, fromAddress + 1);
+    let counted = true;
+    const done = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.pending--;
+      const n = (this.pendingByAddress.get(address) ?? 1) - 1;
+      if (n > 0) this.pendingByAddress.set(address, n);
+      else this.pendingByAddress.delete(address);
+    };
+    socket.once('close', done);
     const o = this.tlsOptions;
     const tlsSocket = new TlsSocket(socket, {
       isServer: true,
@@ -175,7 +229,9 @@ export class TlsServer extends net.Server {
       this.emit('tlsClientError', e, tlsSocket);
     };
     tlsSocket.on('error', onError);
+    tlsSocket.once('close', done);
     tlsSocket.once('secure', () => {
+      done();
       tlsSocket.off('error', onError);
       this.emit('secureConnection', tlsSocket);
     });
