@@ -104,6 +104,22 @@ describe('the published package: install, metadata, bundlers', function () {
     assert.match(stdout + stderr, /All good!/);
   });
 
+  // On Windows there is no bash and no MinGW: `npm pack` must not build the addons. Here its PATH holds
+  // only node and npm (no bash, cmake, compilers); npm runs scripts with `sh -c` on Linux, so the script
+  // shell is given as /bin/sh (dash here, as cmd.exe is on Windows: no bash features either).
+  it('npm pack runs a prepack that needs neither bash nor a compiler: tsc, the ES module faces, the prebuild check', async () => {
+    const tools = path.join(dir, 'tools');
+    fs.mkdirSync(tools, { recursive: true });
+    for (const tool of ['node', 'npm']) fs.symlinkSync(fs.realpathSync(path.join(path.dirname(process.execPath), tool)), path.join(tools, tool));
+    const env = { ...process.env, PATH: tools, npm_config_script_shell: '/bin/sh' };
+    const { stdout, stderr } = await run(path.join(tools, 'npm'), ['pack', '--dry-run', '--json', '--foreground-scripts'], { cwd: repo, env, maxBuffer: 64 << 20 })
+      .catch((e: { stdout?: string; stderr?: string }) => assert.fail(`npm pack failed without bash or a compiler:\n${e.stdout}${e.stderr}`));
+    assert.match(stdout + stderr, /prebuilds\/win32-x64\/node\.napi\.node: machine 0x8664, DLL/);
+    assert.match(stdout + stderr, /prebuilds\/win32-ia32\/node\.napi\.node: machine 0x14c, DLL/);
+    const packed = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { files: { path: string }[] }[];
+    assert.ok(packed[0].files.some((f) => f.path === 'dist/lib/index.d.mts'));
+  });
+
   it('on Linux, require works and the first SSPI call says SSPI exists only on Windows', async () => {
     const { stdout } = await run(process.execPath, ['-e', [
       "const sspi = require('sspi');",
