@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import { testBed } from '../support/env';
+import { packAndInstall } from './pack';
 
 const run = promisify(execFile);
 const repo = path.resolve(__dirname, '..', '..', '..');
@@ -38,14 +39,7 @@ describe('the published package: install, metadata, bundlers', function () {
   let manifest: Record<string, unknown> & { scripts?: Record<string, string> };
 
   before(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(app, { recursive: true });
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repo });
-    const packed = (JSON.parse(stdout) as { filename: string; files: { path: string }[] }[])[0];
-    tarball = path.join(dir, packed.filename);
-    files = packed.files.map((f) => f.path);
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'package-app', private: true }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app });
+    ({ tarball, files } = await packAndInstall(repo, dir, app, 'package-app'));
     manifest = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', 'sspi', 'package.json'), 'utf8'));
   });
 
@@ -107,12 +101,17 @@ describe('the published package: install, metadata, bundlers', function () {
   // On Windows there is no bash and no MinGW: `npm pack` must not build the addons. Here its PATH holds
   // only node and npm (no bash, cmake, compilers); npm runs scripts with `sh -c` on Linux, so the script
   // shell is given as /bin/sh (dash here, as cmd.exe is on Windows: no bash features either).
+  // It runs in a copy of the repository (its node_modules linked), so the suites' own dist/ is not rebuilt under them.
   it('npm pack runs a prepack that needs neither bash nor a compiler: tsc, the ES module faces, the prebuild check', async () => {
     const tools = path.join(dir, 'tools');
     fs.mkdirSync(tools, { recursive: true });
     for (const tool of ['node', 'npm']) fs.symlinkSync(fs.realpathSync(path.join(path.dirname(process.execPath), tool)), path.join(tools, tool));
+    const copy = path.join(dir, 'repo');
+    const skip = new Set(['node_modules', 'dist', 'build', '.git', '.state'].map((d) => path.join(repo, d)));
+    fs.cpSync(repo, copy, { recursive: true, filter: (src) => !skip.has(src) });
+    fs.symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
     const env = { ...process.env, PATH: tools, npm_config_script_shell: '/bin/sh' };
-    const { stdout, stderr } = await run(path.join(tools, 'npm'), ['pack', '--dry-run', '--json', '--foreground-scripts'], { cwd: repo, env, maxBuffer: 64 << 20 })
+    const { stdout, stderr } = await run(path.join(tools, 'npm'), ['pack', '--dry-run', '--json', '--foreground-scripts'], { cwd: copy, env, maxBuffer: 64 << 20 })
       .catch((e: { stdout?: string; stderr?: string }) => assert.fail(`npm pack failed without bash or a compiler:\n${e.stdout}${e.stderr}`));
     assert.match(stdout + stderr, /prebuilds\/win32-x64\/node\.napi\.node: machine 0x8664, DLL/);
     assert.match(stdout + stderr, /prebuilds\/win32-ia32\/node\.napi\.node: machine 0x14c, DLL/);
