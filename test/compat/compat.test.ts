@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import { testBed } from '../support/env';
+import { packAndInstall } from './pack';
 
 const run = promisify(execFile);
 const repo = path.resolve(__dirname, '..', '..', '..');
@@ -61,15 +62,7 @@ describe('compatibility: the packed tarball on every Windows Node line', functio
   let files: string[];
 
   before(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(app, { recursive: true });
-    // --ignore-scripts: `npm test` built everything already (prepack would build it again).
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repo });
-    const packed = (JSON.parse(stdout) as { filename: string; files: { path: string }[] }[])[0];
-    tarball = path.join(dir, packed.filename);
-    files = packed.files.map((f) => f.path);
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'compat-app', private: true }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app });
+    ({ tarball, files } = await packAndInstall(repo, dir, app, 'compat-app'));
     fs.copyFileSync(path.join(repo, 'test', 'compat', 'probe.js'), path.join(app, 'probe.js'));
   });
 

@@ -41,6 +41,8 @@ interface Step {
 interface Job {
   name?: string;
   needs?: string | string[];
+  if?: string;
+  permissions?: Record<string, string>;
   'runs-on': string | string[];
   container?: string | { image: string };
   strategy?: { matrix?: Record<string, unknown> };
@@ -266,15 +268,19 @@ describe(workflowPath, () => {
     assert.ok(!/\bnpm ci\b(?![^\n]*--ignore-scripts)/.test(commands), `${name}: npm ci without --ignore-scripts compiles with MSVC`);
     const build = /(?:^|[\s;&|(])(?:npx\s+(?:--no-install\s+)?)?(node-gyp|prebuildify|cmake-js)(?=\s|$)|\bnpm run build\b/m.exec(commands);
     assert.equal(build, null, `${name}: builds the addon itself (${build?.[0].trim()})`);
-    const pack = runs.findIndex((r) => /\bnpm pack --ignore-scripts\b/.test(r));
-    const install = runs.findIndex((r) => /\bnpm install\b[^\n]*\.tgz\b/.test(r));
-    assert.ok(pack >= 0 && install > pack, `${name}: npm pack --ignore-scripts, then npm install of the tarball`);
+    // The tarball is the pack job's (the one the publish job publishes), not one packed here.
+    assert.ok(!/\bnpm pack\b/.test(commands), `${name}: packs a tarball of its own instead of testing the pack job's`);
+    const install = runs.findIndex((r) => /\bnpm install\b[^\n]*\.\.\/sspi-\*\.tgz\b/.test(r));
+    assert.ok(install >= 0, `${name}: npm install of ../sspi-*.tgz`);
     assert.match(runs[install], /^\s*if \[ -e node_modules\/sspi\/build \]; then\n(?:.*\n)*?\s*exit 1\n\s*fi$/m, `${name}: fails when the install compiled (node_modules/sspi/build)`);
+    assert.match(runs[install], /lock\.packages\["node_modules\/sspi"\]\.hasInstallScript/, `${name}: fails when npm recorded an install script`);
     assert.match(runs[install], /require\("node-gyp-build"\)\.path\(/, `${name}: checks which binary node-gyp-build picks`);
-    const downloads = job.steps.filter((s) => actionOf(s) === 'actions/download-artifact').map((s) => s.with?.name);
-    assert.deepEqual(downloads.sort(), ['prebuild-win32-arm64', 'prebuild-win32-ia32', 'prebuild-win32-x64']);
-    const downloadIndex = Math.max(...job.steps.map((s, i) => (actionOf(s) === 'actions/download-artifact' ? i : -1)));
-    assert.ok(downloadIndex < pack, `${name}: packs before the prebuilds are downloaded`);
+    const downloads = job.steps.filter((s) => actionOf(s) === 'actions/download-artifact');
+    assert.deepEqual(downloads.map((s) => s.with?.name), ['sspi-npm-package']);
+    // ../sspi-*.tgz from runner.temp/consumer: the artifact goes to runner.temp.
+    assert.match(String(downloads[0].with?.path), /^\$\{\{\s*runner\.temp\s*\}\}$/, `${name}: the tarball is not where the install looks`);
+    assert.match(job.steps[install]['working-directory'] ?? '', /^\$\{\{\s*runner\.temp\s*\}\}\/consumer$/);
+    assert.ok(job.steps.indexOf(downloads[0]) < install, `${name}: installs before the tarball is downloaded`);
 
     // Every working-directory under runner.temp is made by an earlier step (GitHub fails a step whose
     // working-directory does not exist).
@@ -345,21 +351,49 @@ describe(workflowPath, () => {
     assert.match(suite, /const TARGET = 'TERMSRV\/[^'*]+';/, 'test/windows/credssp.test.ts names a TERMSRV/ SPN, which the policy allows');
   });
 
-  it('the release job packs the tested prebuilds of all three architectures and checks the tarball', () => {
-    const found = jobs.filter(([, j]) => j.steps.some((s) => /\btar -tzf\b/.test(s.run ?? '')));
-    assert.equal(found.length, 1, 'one job checks the packed tarball');
-    const [name, job] = found[0];
-    const before = upstream(name);
-    for (const [other] of jobs) if (other !== name) assert.ok(before.has(other), `${name} does not wait for ${other}`);
+  it('the pack job runs npm pack on Windows with its prepack (no bash, no compiler) and all three prebuilds, and uploads the one tarball', () => {
+    const [name, job] = uploader('sspi-npm-package');
+    assert.deepEqual(labelsOf(job, {}), ['windows-latest'], `${name}: npm pack must work on Windows`);
     const downloads = job.steps.filter((s) => actionOf(s) === 'actions/download-artifact').map((s) => s.with?.name);
     assert.deepEqual(downloads.sort(), ['prebuild-win32-arm64', 'prebuild-win32-ia32', 'prebuild-win32-x64']);
-    const script = job.steps.map((s) => s.run ?? '').join('\n');
-    assert.match(script, /\bnpm pack --ignore-scripts\b/, `${name}: prepack would rebuild x64 and ia32 over the tested ones`);
+    const runs = job.steps.map((s) => s.run ?? '');
+    const script = runs.join('\n');
+    // With its prepack: tsc, the ES module faces and the prebuild check, none of which needs bash or MinGW.
+    const pack = runs.findIndex((r) => /^\s*npm pack\s*$/m.test(r));
+    assert.ok(pack >= 0, `${name}: npm pack (with its prepack, no --ignore-scripts)`);
+    const prepack = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.prepack;
+    assert.doesNotMatch(prepack, /\bbash\b|\bbuild:native\b|\bnpm run build(?!:)\b/, 'prepack builds the addons (bash + MinGW)');
+    assert.match(prepack, /\bnode scripts\/prebuilds\.js\b/, 'prepack checks the prebuilds');
     const checked = /for arch in ([\w -]+); do[^\n]*\n[^\n]*package\/prebuilds\/\$arch\/node\.napi\.node/.exec(script);
     assert.ok(checked, `${name}: no loop checking package/prebuilds/$arch/node.napi.node in the tar listing`);
     assert.deepEqual(checked[1].trim().split(/\s+/).sort(), ['win32-arm64', 'win32-ia32', 'win32-x64']);
+    assert.match(script, /\btar -tzf\b/);
+    assert.match(script, /package\/binding\.gyp/, `${name}: does not check that binding.gyp stays out of the tarball`);
     const upload = job.steps.find((s) => actionOf(s) === 'actions/upload-artifact');
     assert.match(String(upload?.with?.path), /\.tgz$/, `${name}: uploads the tarball`);
+    assert.ok(job.steps.indexOf(upload!) > pack);
+  });
+
+  it('publishes on a v* tag only, after every other job, exactly the tested tarball, with provenance and NPM_TOKEN', () => {
+    const found = jobs.filter(([, j]) => j.steps.some((s) => /\bnpm publish\b/.test(s.run ?? '')));
+    assert.equal(found.length, 1, 'one job publishes');
+    const [name, job] = found[0];
+    assert.match(job.if ?? '', /^startsWith\(github\.ref, 'refs\/tags\/v'\)$/, `${name}: publishes on other refs than tags v*`);
+    const before = upstream(name);
+    for (const [other] of jobs) if (other !== name) assert.ok(before.has(other), `${name} does not wait for ${other}`);
+    const downloads = job.steps.filter((s) => actionOf(s) === 'actions/download-artifact').map((s) => s.with?.name);
+    assert.deepEqual(downloads, ['sspi-npm-package']);
+    // Nothing rebuilt: no checkout, no pack, no compiler.
+    assert.ok(!job.steps.some((s) => actionOf(s) === 'actions/checkout'), `${name}: checks out the sources`);
+    const runs = job.steps.map((s) => s.run ?? '').join('\n');
+    assert.ok(!/\bnpm (pack|run|ci|install)\b/.test(runs), `${name}: builds instead of publishing the tested tarball`);
+    const publish = job.steps.find((s) => /\bnpm publish\b/.test(s.run ?? ''))!;
+    assert.match(publish.run ?? '', /npm publish "\$\(ls "\$RUNNER_TEMP"\/sspi-\*\.tgz\)" --provenance --access public/);
+    assert.equal(publish.env?.NODE_AUTH_TOKEN, '${{ secrets.NPM_TOKEN }}');
+    assert.equal(job.permissions?.['id-token'], 'write', `${name}: provenance needs id-token: write`);
+    const node = job.steps.find((s) => actionOf(s) === 'actions/setup-node');
+    assert.equal(node?.with?.['registry-url'], 'https://registry.npmjs.org', `${name}: setup-node writes the .npmrc NODE_AUTH_TOKEN is read from`);
+    assert.match(runs, /GITHUB_REF_NAME/, `${name}: does not compare the tag with the package version`);
   });
 
   it('every repository file a step names exists', () => {
