@@ -31,6 +31,10 @@ export interface AuthIdentity {
   password: string;
 }
 
+/**
+ * Options of {@link Credentials.acquire} for Negotiate, Kerberos, NTLM and the other packages that take a
+ * SEC_WINNT_AUTH_IDENTITY (Schannel and CredSSP have their own option shapes).
+ */
 export interface AcquireCredentialsOptions {
   /** Security package name: 'Negotiate', 'Kerberos', 'NTLM', ... */
   package: string;
@@ -421,6 +425,7 @@ export class Credentials {
     if (status !== undefined) check(status, 'FreeCredentialsHandle', { package: this.package });
   }
 
+  /** `using` support: the same as {@link Credentials.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }

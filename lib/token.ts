@@ -278,6 +278,7 @@ export class AccessToken {
     this.handle.close();
   }
 
+  /** `using` support: the same as {@link AccessToken.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }

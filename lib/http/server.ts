@@ -67,6 +67,7 @@ export const DEFAULT_MAX_TOKEN_BYTES = 64 * 1024;
 /** `Retry-After` of a 503 answer (over a cap, or the SSPI call queue full), in seconds (RFC 9110 section 10.2.3). */
 export const RETRY_AFTER_SECONDS = 2;
 
+/** Options of {@link IntegratedAuthenticator}: every field is optional; the defaults are the safe ones. */
 export interface IntegratedAuthOptions {
   /** Schemes offered in `WWW-Authenticate`, in order of preference. Default ['Negotiate', 'NTLM']. */
   schemes?: HttpAuthScheme[];

@@ -130,6 +130,7 @@ export class TlsServer extends net.Server {
   private readonly owns: boolean;
   private readonly tlsOptions: ServerOptions;
 
+  /** See {@link createServer}, which constructs it. */
   constructor(options: ServerOptions, listener?: (socket: TlsSocket) => void) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');

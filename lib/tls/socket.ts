@@ -43,6 +43,11 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
 /** A TLS error of this library's own (not an SSPI status): Node-style `code`. */
 export class TlsError extends Error {
   readonly code: string;
+  /**
+   * Makes the error (the library does; you catch it).
+   * @param code - a Node-style `ERR_...` code.
+   * @param message - what went wrong (never a secret).
+   */
   constructor(code: string, message: string) {
     super(message);
     this.name = 'TlsError';
@@ -535,6 +540,7 @@ export class TlsSocket extends Duplex {
     this.handshake(input.length > 0 ? input : undefined);
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _read(): void {
     this.readBlocked = false;
     if (this.state === 'open') {
@@ -572,10 +578,12 @@ export class TlsSocket extends Duplex {
     }
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.send(chunk).then(() => callback(), (e: Error) => callback(e));
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _final(callback: (error?: Error | null) => void): void {
     this.shutdown().then(() => {
       this.transport.end();
@@ -598,6 +606,7 @@ export class TlsSocket extends Duplex {
     }
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.timer);
     this.state = 'closed';
