@@ -107,8 +107,11 @@ export interface SchannelOptions {
 
 /** Options of {@link Credentials.acquire} for `package: 'Schannel'`. */
 export interface SchannelAcquireOptions extends SchannelOptions {
+  /** The Schannel package, by either of its names. */
   package: 'Schannel' | 'Microsoft Unified Security Protocol Provider';
+  /** fCredentialUse: 'outbound' (client, default), 'inbound' (server) or 'both'. */
   use?: CredentialUse;
+  /** pszPrincipal; usually omitted. */
   principal?: string;
 }
 
@@ -118,8 +121,11 @@ export interface SchannelAcquireOptions extends SchannelOptions {
  * inner TLS credentials (`schannel`) and the identity to delegate (`identity`, or the current user's).
  */
 export interface CredSspAcquireOptions {
+  /** The CredSSP package. */
   package: 'CredSSP';
+  /** fCredentialUse: 'outbound' (client, default), 'inbound' (server) or 'both'. */
   use?: CredentialUse;
+  /** pszPrincipal; usually omitted. */
   principal?: string;
   /** The credentials delegated to the server (pSpnegoCred); default: the current user's. */
   identity?: AuthIdentity;

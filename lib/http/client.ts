@@ -128,6 +128,7 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /** An error of the Negotiate/NTLM client: `code` says what went wrong; never holds a token or password. */
 export class NegotiateClientError extends Error {
+  /** What went wrong, e.g. ERR_SSPI_MUTUAL_AUTH_FAILED, ERR_SSPI_CONNECTION_CHANGED. */
   readonly code: string;
   /**
    * Makes the error (the client does; you catch it).

@@ -42,6 +42,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
 
 /** A TLS error of this library's own (not an SSPI status): Node-style `code`. */
 export class TlsError extends Error {
+  /** Node-style `ERR_...` code, e.g. ERR_TLS_CERT_ALTNAME_INVALID. */
   readonly code: string;
   /**
    * Makes the error (the library does; you catch it).
@@ -108,6 +109,7 @@ export interface TlsSocketOptions {
    * version too, because not every Schannel applies it (Wine 10 ignores TLS_PARAMETERS).
    */
   minVersion?: TlsProtocol;
+  /** See minVersion. */
   maxVersion?: TlsProtocol;
   /** Server: the DER of its own certificate (channel bindings where SECPKG_ATTR_ENDPOINT_BINDINGS is not answered). */
   certificateDer?: Buffer;
