@@ -96,8 +96,11 @@ export function lifespanToDates(lifespan: SecPkgContextLifespan, at: Date = new 
  * ServerContext) fits. They are the methods .NET / sspilib offer, as functions over the context.
  */
 export interface AttributeContext {
+  /** The context's CtxtHandle (what QueryContextAttributes takes). */
   readonly handle: NativeCtxtHandle;
+  /** The security package the context was created for (errors name it). */
   readonly package: string;
+  /** True once the context was deleted: the functions then throw instead of calling SSPI. */
   readonly disposed: boolean;
 }
 

@@ -270,6 +270,7 @@ export class Certificate {
     CertFreeCertificateContext(this.context);
   }
 
+  /** `using` support: the same as {@link Certificate.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }

@@ -334,6 +334,7 @@ export abstract class SecurityContext {
   private readonly channelBindings: Uint8Array | undefined;
   private disposedFlag = false;
 
+  /** @internal the subclasses' constructors parse the options. */
   protected constructor(credentials: Credentials, fn: string, common: CommonParsed) {
     if (!(credentials instanceof Credentials)) throw new TypeError('credentials must be a Credentials object');
     this.creds = credentials;
@@ -670,6 +671,7 @@ export abstract class SecurityContext {
     if (status !== undefined) check(status, 'DeleteSecurityContext', { package: this.package });
   }
 
+  /** `using` support: the same as {@link SecurityContext.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }
@@ -705,7 +707,7 @@ export abstract class SecurityContext {
 
   /**
    * Runs `fn` synchronously as the client of this server context and reverts in every case
-   * (ImpersonateSecurityContext / RevertSecurityContext in one native call); see {@link impersonateContext}.
+   * (ImpersonateSecurityContext / RevertSecurityContext in one native call).
    * @throws TypeError if fn returns a promise; SspiError SEC_E_UNSUPPORTED_FUNCTION (Wine's secur32).
    */
   impersonate<T>(fn: () => T): T {

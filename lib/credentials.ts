@@ -31,6 +31,10 @@ export interface AuthIdentity {
   password: string;
 }
 
+/**
+ * Options of {@link Credentials.acquire} for Negotiate, Kerberos, NTLM and the other packages that take a
+ * SEC_WINNT_AUTH_IDENTITY (Schannel and CredSSP have their own option shapes).
+ */
 export interface AcquireCredentialsOptions {
   /** Security package name: 'Negotiate', 'Kerberos', 'NTLM', ... */
   package: string;
@@ -103,8 +107,11 @@ export interface SchannelOptions {
 
 /** Options of {@link Credentials.acquire} for `package: 'Schannel'`. */
 export interface SchannelAcquireOptions extends SchannelOptions {
+  /** The Schannel package, by either of its names. */
   package: 'Schannel' | 'Microsoft Unified Security Protocol Provider';
+  /** fCredentialUse: 'outbound' (client, default), 'inbound' (server) or 'both'. */
   use?: CredentialUse;
+  /** pszPrincipal; usually omitted. */
   principal?: string;
 }
 
@@ -114,8 +121,11 @@ export interface SchannelAcquireOptions extends SchannelOptions {
  * inner TLS credentials (`schannel`) and the identity to delegate (`identity`, or the current user's).
  */
 export interface CredSspAcquireOptions {
+  /** The CredSSP package. */
   package: 'CredSSP';
+  /** fCredentialUse: 'outbound' (client, default), 'inbound' (server) or 'both'. */
   use?: CredentialUse;
+  /** pszPrincipal; usually omitted. */
   principal?: string;
   /** The credentials delegated to the server (pSpnegoCred); default: the current user's. */
   identity?: AuthIdentity;
@@ -421,6 +431,7 @@ export class Credentials {
     if (status !== undefined) check(status, 'FreeCredentialsHandle', { package: this.package });
   }
 
+  /** `using` support: the same as {@link Credentials.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }

@@ -59,6 +59,12 @@ export class SspiError extends Error {
   /** The output SecBufferDesc as SSPI left it (ISC/ASC): the token buffer first. */
   readonly output: SecBuffer[] | undefined;
 
+  /**
+   * Makes the error (the library does from a failed call; you catch it).
+   * @param status - the SECURITY_STATUS (unsigned 32-bit).
+   * @param fn - the SSPI function that returned it.
+   * @param options - what else the call left: the fields of the same names.
+   */
   constructor(status: number, fn: string, options: {
     package?: string; detail?: string; missingBytes?: number; token?: Buffer; contextAttr?: number;
     extraBytes?: number; alert?: Buffer; expiryTimeStamp?: bigint; input?: SecBuffer[]; output?: SecBuffer[];
@@ -108,6 +114,12 @@ export class RequirementError extends Error {
   /** The completing step's output token, if any. */
   readonly token: Buffer | undefined;
 
+  /**
+   * Makes the error (a completing step does; you catch it).
+   * @param code - which requirement failed.
+   * @param message - which attribute was missing.
+   * @param options - the fields of the same names.
+   */
   constructor(code: RequirementError['code'], message: string, options: { package?: string; contextAttr: number; token?: Buffer }) {
     super(`security context requirement not met: ${message}`);
     this.name = 'RequirementError';

@@ -4,7 +4,9 @@ import { SspiError } from './errors';
 
 /** Outcome of {@link handshake}: the last step of each side and the number of tokens exchanged. */
 export interface HandshakeResult {
+  /** The client's last step (InitializeSecurityContext). */
   client: StepResult;
+  /** The server's last step (AcceptSecurityContext). */
   server: StepResult;
   /** Tokens that crossed between the two sides (NTLM: 3, Kerberos with mutual auth: 2). */
   legs: number;

@@ -36,6 +36,7 @@ export interface TokenGroup {
 
 /** A SID with its account name from LookupAccountSid; name and domain null where no one could name it. */
 export interface AccountName {
+  /** The SID, in string form ('S-1-5-21-...'). */
   sid: string;
   /** 'alice', 'Users'; null if unmapped (ERROR_NONE_MAPPED: logon SIDs, deleted accounts). */
   name: string | null;
@@ -278,6 +279,7 @@ export class AccessToken {
     this.handle.close();
   }
 
+  /** `using` support: the same as {@link AccessToken.dispose | dispose()}. */
   [disposeSymbol](): void {
     this.dispose();
   }

@@ -167,7 +167,14 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /** An error of the Negotiate/NTLM client: `code` says what went wrong; never holds a token or password. */
 export class NegotiateClientError extends Error {
+  /** What went wrong, e.g. ERR_SSPI_MUTUAL_AUTH_FAILED, ERR_SSPI_CONNECTION_CHANGED. */
   readonly code: string;
+  /**
+   * Makes the error (the client does; you catch it).
+   * @param code - an `ERR_SSPI_...` code.
+   * @param message - what went wrong.
+   * @param options - `cause`: the underlying error.
+   */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NegotiateClientError';

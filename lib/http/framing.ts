@@ -31,6 +31,7 @@ export type TokenShape = 'gss-initial' | 'spnego-response' | 'ntlm-negotiate' | 
 
 /** What the framing says about a token. */
 export interface TokenFraming {
+  /** Which message the framing shows. */
   shape: TokenShape;
   /**
    * True for a token that starts a handshake: an InitialContextToken or an NTLM NEGOTIATE_MESSAGE.

@@ -67,6 +67,7 @@ export const DEFAULT_MAX_TOKEN_BYTES = 64 * 1024;
 /** `Retry-After` of a 503 answer (over a cap, or the SSPI call queue full), in seconds (RFC 9110 section 10.2.3). */
 export const RETRY_AFTER_SECONDS = 2;
 
+/** Options of {@link IntegratedAuthenticator}: every field is optional; the defaults are the safe ones. */
 export interface IntegratedAuthOptions {
   /** Schemes offered in `WWW-Authenticate`, in order of preference. Default ['Negotiate', 'NTLM']. */
   schemes?: HttpAuthScheme[];
@@ -326,7 +327,9 @@ export interface AuthEvent {
    * 'group membership not available: SEC_E_...'). Absent for the 401 (407) rejections.
    */
   status?: 403 | 500;
+  /** The HTTP scheme of the request's Authorization (Proxy-Authorization), when it had one. */
   scheme?: HttpAuthScheme;
+  /** The client's IP address (the request socket's remoteAddress). */
   remoteAddress?: string;
   /**
    * For 'rejected' and 'unavailable': the SEC_E_* name or a short reason ('malformed token',
@@ -352,6 +355,7 @@ export interface AuthenticatedIdentity {
    * report it; `userNotReported` then says why (Wine's secur32 answers SEC_E_UNSUPPORTED_FUNCTION).
    */
   user: string | null;
+  /** Why `user` is null: the status (and its SEC_E_* name) of the query that failed. */
   userNotReported?: { code: string; status: number };
   /**
    * The client's user SID ('S-1-5-21-...-1104') from its access token (QuerySecurityContextToken +
@@ -359,6 +363,7 @@ export interface AuthenticatedIdentity {
    * read; `sidNotReported` then says why (Wine's secur32 answers SEC_E_UNSUPPORTED_FUNCTION).
    */
   sid: string | null;
+  /** Why `sid` is null: the status (and its name) of the call that failed. */
   sidNotReported?: { code: string; status: number };
   /**
    * The client in the form {@link IntegratedAuthOptions.principalFormat} asks for
@@ -368,6 +373,7 @@ export interface AuthenticatedIdentity {
    * has no 'upn').
    */
   principal: string | null;
+  /** Why `principal` is null: a reason, with the status (and its name) when a call failed. */
   principalNotReported?: { reason: string; code?: string; status?: number };
   /** ASC_RET_* bits of the established context. */
   contextAttr: number;
@@ -382,6 +388,7 @@ export interface AuthenticatedIdentity {
 
 /** What {@link IntegratedAuthenticator.authenticateConnect} resolves with once a CONNECT is authenticated. */
 export interface ConnectAuthentication {
+  /** The authenticated client. */
   identity: AuthenticatedIdentity;
   /**
    * Header fields for the caller's `200 Connection Established`: the final handshake token

@@ -15,7 +15,9 @@ export type CertificateName = Record<string, string | string[]>;
 export interface PeerCertificate {
   /** The certificate's DER encoding. */
   raw: Buffer;
+  /** The subject's distinguished name, by attribute (CN, O, ...). */
   subject: CertificateName;
+  /** The issuer's distinguished name, by attribute. */
   issuer: CertificateName;
   /** notBefore, as Node formats it ('Nov 22 01:00:00 2026 GMT'). */
   valid_from: string;

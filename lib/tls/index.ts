@@ -26,7 +26,9 @@ export type TlsVersion = TlsProtocol;
 export interface ConnectOptions {
   /** An existing transport (net.Socket or any Duplex); else a TCP connection to host:port is made. */
   socket?: Duplex;
+  /** The host to connect to when no `socket` is given; default 'localhost'. */
   host?: string;
+  /** The TCP port to connect to when no `socket` is given. */
   port?: number;
   /** The server name for SNI and certificate validation; default `host` (not for IP addresses' SNI, as Node). */
   servername?: string;
@@ -41,9 +43,11 @@ export interface ConnectOptions {
   rejectUnauthorized?: boolean;
   /** Trust anchors checked by the socket besides Schannel (PEM or DER). */
   ca?: (string | Buffer)[];
+  /** ALPN protocol names to offer, in order of preference ('h2', 'http/1.1'). */
   ALPNProtocols?: string[];
   /** Lowest / highest TLS version (SCH_CREDENTIALS protocol restrictions of the credentials acquired here). */
   minVersion?: TlsVersion;
+  /** See minVersion. */
   maxVersion?: TlsVersion;
   /** Milliseconds; default 120000. */
   handshakeTimeout?: number;
@@ -113,10 +117,13 @@ export interface ServerOptions {
   requestCert?: boolean;
   /** With requestCert: refuse clients without one (default true). */
   rejectUnauthorized?: boolean;
+  /** ALPN protocol names the server accepts, in order of preference. */
   ALPNProtocols?: string[];
   /** Milliseconds; default 120000. */
   handshakeTimeout?: number;
+  /** Lowest / highest TLS version (SCH_CREDENTIALS protocol restrictions of the credentials acquired here). */
   minVersion?: TlsVersion;
+  /** See minVersion. */
   maxVersion?: TlsVersion;
   /**
    * Most TLS handshakes in progress at once, server-wide (connections accepted and not yet
@@ -160,6 +167,7 @@ export class TlsServer extends net.Server {
   private pending = 0;
   private readonly pendingByAddress = new Map<string, number>();
 
+  /** See {@link createServer}, which constructs it. */
   constructor(options: ServerOptions, listener?: (socket: TlsSocket) => void) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');

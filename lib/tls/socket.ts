@@ -42,7 +42,13 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 120_000;
 
 /** A TLS error of this library's own (not an SSPI status): Node-style `code`. */
 export class TlsError extends Error {
+  /** Node-style `ERR_...` code, e.g. ERR_TLS_CERT_ALTNAME_INVALID. */
   readonly code: string;
+  /**
+   * Makes the error (the library does; you catch it).
+   * @param code - a Node-style `ERR_...` code.
+   * @param message - what went wrong (never a secret).
+   */
   constructor(code: string, message: string) {
     super(message);
     this.name = 'TlsError';
@@ -103,6 +109,7 @@ export interface TlsSocketOptions {
    * version too, because not every Schannel applies it (Wine 10 ignores TLS_PARAMETERS).
    */
   minVersion?: TlsProtocol;
+  /** See minVersion. */
   maxVersion?: TlsProtocol;
   /** Server: the DER of its own certificate (channel bindings where SECPKG_ATTR_ENDPOINT_BINDINGS is not answered). */
   certificateDer?: Buffer;
@@ -535,6 +542,7 @@ export class TlsSocket extends Duplex {
     this.handshake(input.length > 0 ? input : undefined);
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _read(): void {
     this.readBlocked = false;
     if (this.state === 'open') {
@@ -572,10 +580,12 @@ export class TlsSocket extends Duplex {
     }
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.send(chunk).then(() => callback(), (e: Error) => callback(e));
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _final(callback: (error?: Error | null) => void): void {
     this.shutdown().then(() => {
       this.transport.end();
@@ -598,6 +608,7 @@ export class TlsSocket extends Duplex {
     }
   }
 
+  /** @internal the stream.Duplex implementation hook. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.timer);
     this.state = 'closed';

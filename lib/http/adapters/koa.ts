@@ -8,9 +8,13 @@ import { AuthenticatedIdentity, IntegratedAuthenticator } from '../server';
 
 /** The part of a Koa context the middleware uses (Koa's own `Context` has all of it). */
 export interface SspiKoaContext {
+  /** Node's request (`ctx.req`). */
   req: IncomingMessage;
+  /** Node's response (`ctx.res`): the 401/503 legs are written to it. */
   res: ServerResponse;
+  /** Koa's `ctx.state`: `sspi` is set to the identity once the request is authenticated. */
   state: { sspi?: AuthenticatedIdentity } & Record<string, unknown>;
+  /** Koa's `ctx.respond`: set to false when the middleware has answered on `res` itself. */
   respond?: boolean;
 }
 
