@@ -66,7 +66,8 @@ let cached: NativeBinding | undefined;
 /**
  * The addon for this process: the prebuilt binary from prebuilds/ (or a local build) found by
  * node-gyp-build.
- * @throws Error on other platforms than Windows, where SSPI (Secur32.dll) does not exist.
+ * @throws Error on other platforms than Windows, where SSPI (Secur32.dll) does not exist, and on a
+ *   Windows architecture with neither a prebuilt addon nor a local build (the message says how to build).
  */
 export function native(): NativeBinding {
   if (cached) return cached;
@@ -75,6 +76,13 @@ export function native(): NativeBinding {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-  cached = load(path.join(__dirname, '..', '..'));
+  const root = path.join(__dirname, '..', '..');
+  try {
+    cached = load(root);
+  } catch (e) {
+    // node-gyp-build found no binary for this platform/architecture/runtime in prebuilds/ or build/.
+    throw new Error(`sspi: no addon for win32-${process.arch} (the package ships prebuilds/win32-x64, win32-ia32 and win32-arm64); `
+      + `build one in ${root} with \`npx cmake-js rebuild\` (CMake and Visual Studio's C++ tools): ${(e as Error).message}`, { cause: e });
+  }
   return cached;
 }

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -106,17 +107,23 @@ describe('the published package: install, metadata, bundlers', function () {
     const tools = path.join(dir, 'tools');
     fs.mkdirSync(tools, { recursive: true });
     for (const tool of ['node', 'npm']) fs.symlinkSync(fs.realpathSync(path.join(path.dirname(process.execPath), tool)), path.join(tools, tool));
-    const copy = path.join(dir, 'repo');
-    const skip = new Set(['node_modules', 'dist', 'build', '.git', '.state'].map((d) => path.join(repo, d)));
-    fs.cpSync(repo, copy, { recursive: true, filter: (src) => !skip.has(src) });
-    fs.symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-    const env = { ...process.env, PATH: tools, npm_config_script_shell: '/bin/sh' };
-    const { stdout, stderr } = await run(path.join(tools, 'npm'), ['pack', '--dry-run', '--json', '--foreground-scripts'], { cwd: copy, env, maxBuffer: 64 << 20 })
-      .catch((e: { stdout?: string; stderr?: string }) => assert.fail(`npm pack failed without bash or a compiler:\n${e.stdout}${e.stderr}`));
-    assert.match(stdout + stderr, /prebuilds\/win32-x64\/node\.napi\.node: machine 0x8664, DLL/);
-    assert.match(stdout + stderr, /prebuilds\/win32-ia32\/node\.napi\.node: machine 0x14c, DLL/);
-    const packed = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { files: { path: string }[] }[];
-    assert.ok(packed[0].files.some((f) => f.path === 'dist/lib/index.d.mts'));
+    // Outside the repository: the state folder is inside it by default (a fresh clone's .state), and a
+    // copy into a subdirectory of itself is refused (ERR_FS_CP_EINVAL).
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sspi-pack-'));
+    try {
+      const skip = new Set(['node_modules', 'dist', 'build', '.git', '.state'].map((d) => path.join(repo, d)));
+      fs.cpSync(repo, copy, { recursive: true, filter: (src) => !skip.has(src) });
+      fs.symlinkSync(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+      const env = { ...process.env, PATH: tools, npm_config_script_shell: '/bin/sh' };
+      const { stdout, stderr } = await run(path.join(tools, 'npm'), ['pack', '--dry-run', '--json', '--foreground-scripts'], { cwd: copy, env, maxBuffer: 64 << 20 })
+        .catch((e: { stdout?: string; stderr?: string }) => assert.fail(`npm pack failed without bash or a compiler:\n${e.stdout}${e.stderr}`));
+      assert.match(stdout + stderr, /prebuilds\/win32-x64\/node\.napi\.node: machine 0x8664, DLL/);
+      assert.match(stdout + stderr, /prebuilds\/win32-ia32\/node\.napi\.node: machine 0x14c, DLL/);
+      const packed = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as { files: { path: string }[] }[];
+      assert.ok(packed[0].files.some((f) => f.path === 'dist/lib/index.d.mts'));
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('on Linux, require works and the first SSPI call says SSPI exists only on Windows', async () => {
@@ -130,6 +137,9 @@ describe('the published package: install, metadata, bundlers', function () {
   it('on a Windows architecture without a prebuild (ia32 with prebuilds/win32-ia32 removed), the first call names platform and architecture', async () => {
     const other = path.join(dir, 'noarch');
     fs.cpSync(path.join(app, 'node_modules'), path.join(other, 'node_modules'), { recursive: true });
+    // A package scope of its own: without it the nearest package.json up the tree may be this repository's
+    // (a clone's state folder is inside it), and require('sspi') would resolve to it by self-reference.
+    fs.writeFileSync(path.join(other, 'package.json'), JSON.stringify({ name: 'noarch', private: true }));
     fs.rmSync(path.join(other, 'node_modules', 'sspi', 'prebuilds', 'win32-ia32'), { recursive: true });
     fs.writeFileSync(path.join(other, 'load.js'), [
       "const sspi = require('sspi');",
@@ -138,8 +148,9 @@ describe('the published package: install, metadata, bundlers', function () {
     ].join('\n'));
     const x86 = lines.compat.find((l) => l.startsWith('win-x86@'))!;
     const message = printed<string>(await wineNode(x86, other, 'load.js'), 'result');
-    // node-gyp-build's message: it looked in prebuilds/ (and build/) and found nothing for this target.
-    assert.match(message, /^No native build was found for platform=win32 arch=ia32 runtime=node abi=\d+ uv=\d+ libc=glibc node=22\./);
+    // Ours, naming the architecture and how to build, then node-gyp-build's: it looked in prebuilds/
+    // (and build/) and found nothing for this target.
+    assert.match(message, /^sspi: no addon for win32-ia32 \(the package ships .*\); build one in .* with `npx cmake-js rebuild` .*: No native build was found for platform=win32 arch=ia32 runtime=node abi=\d+ uv=\d+ libc=glibc node=22\./);
   });
 
   // A bundle of an app that marks sspi external (its `require('sspi')` stays a runtime require of the
