@@ -23,7 +23,7 @@
  */
 import * as asn1js from 'asn1js';
 
-import { inspectToken } from '../http/framing';
+import { inspectToken, NTLMSSP_SIGNATURE } from '../http/framing';
 
 /** A token that cannot be decoded: what was wrong, without a stack trace's worth of detail. */
 export class TokenDecodeError extends Error {
@@ -580,7 +580,6 @@ function ntlm(b: Buffer): DecodedToken {
 
 // ---------------------------------------------------------------------------------------------
 
-const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
 /** How deep GSS framing may nest inside itself (a SPNEGO token holds one mechanism token). */
 const MAX_DEPTH = 4;
 
@@ -588,7 +587,7 @@ function decode(bytes: Uint8Array, mech: string | undefined, depth: number): Dec
   if (depth > MAX_DEPTH) throw new TokenDecodeError(`tokens nested more than ${MAX_DEPTH} deep`);
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < 2) throw new TokenDecodeError(`${b.length} bytes: too short for any token`);
-  if (b.subarray(0, 8).equals(NTLMSSP)) return ntlm(b);
+  if (b.subarray(0, 8).equals(NTLMSSP_SIGNATURE)) return ntlm(b);
   switch (b[0]) {
     case 0x60: return gss(b, depth);
     case 0xa0: case 0xa1: return spnego(b);

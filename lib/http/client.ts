@@ -26,6 +26,7 @@ import { ISC_RET } from '../constants';
 import { ClientContext, StepResult } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
 import { SspiError } from '../errors';
+import { NTLMSSP_SIGNATURE } from './framing';
 import { toLegacyHandler } from './handler';
 
 
@@ -219,7 +220,6 @@ function checkOptions(options: unknown): NegotiateAgentOptions {
   return o;
 }
 
-const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
 
 /** The proxy of a request: where it goes and how the proxy is authenticated to. */
 interface ProxyRoute {
@@ -599,7 +599,7 @@ export class NegotiateAgent extends Dispatcher {
     const allowed = this.options.allowedPackages;
     const ntlmAllowed = !allowed || allowed.includes('NTLM');
     // Anywhere in the token: Microsoft's Negotiate wraps the NTLM message in SPNEGO (Wine's sends it bare).
-    if (!ntlmAllowed && step.token?.includes(NTLMSSP)) {
+    if (!ntlmAllowed && step.token?.includes(NTLMSSP_SIGNATURE)) {
       throw new NegotiateClientError('ERR_SSPI_PACKAGE_NOT_ALLOWED',
         `${scheme} chose NTLM with the ${peer}, which options.allowedPackages does not allow (no Kerberos ticket for that SPN or user?)`);
     }

@@ -51,7 +51,8 @@ export const MECHANISM_OID = {
   NTLM: '1.3.6.1.4.1.311.2.2.10',
 } as const;
 
-const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
+/** The 8 bytes every NTLM message starts with ([MS-NLMP] 2.2.1: Signature). */
+export const NTLMSSP_SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 /** [MS-NLMP] 2.2.2.5: NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED, NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED. */
 const OEM_DOMAIN_SUPPLIED = 0x00001000;
 const OEM_WORKSTATION_SUPPLIED = 0x00002000;
