@@ -1,7 +1,7 @@
 /**
- * A Node HTTP server on 127.0.0.1 that authenticates its requests with an IntegratedAuthenticator, and
- * a GET that sends one Authorization header over a given agent: what the HTTP suites (test/unit,
- * test/hostile/wine, test/windows) share.
+ * A Node HTTP server on 127.0.0.1 that authenticates its requests with an IntegratedAuthenticator, a
+ * GET that sends one Authorization header over a given agent, and a forward proxy's forwarding of an
+ * absolute-form request: what the HTTP suites (test/unit, test/hostile/wine, test/windows) share.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,4 +62,32 @@ export function getReply(port: number, agent: http.Agent, authorization?: string
       });
     }).on('error', reject);
   });
+}
+
+/**
+ * A test forward proxy's plain-HTTP path: sends the absolute-form request `req` (`GET http://host:port/path`)
+ * to its origin without the proxy's own hop-by-hop credentials (Proxy-Authorization, Proxy-Connection),
+ * and answers `res` with the origin's response. `host`: where to connect instead of the URL's host (a
+ * name node.exe cannot resolve, such as the test bed's service host); `headers`: added to the response
+ * (a proxy's final Proxy-Authenticate token); `agent`: the upstream agent (false: a connection per request).
+ * An upstream failure is a 502, or a reset once the response has begun.
+ */
+export function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse,
+  options: { host?: string; headers?: http.OutgoingHttpHeaders; agent?: http.Agent | false } = {}): void {
+  const target = new URL(req.url!);
+  const headers = { ...req.headers };
+  delete headers['proxy-authorization'];
+  delete headers['proxy-connection'];
+  const upstream = http.request({
+    host: options.host ?? target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers,
+    ...(options.agent !== undefined ? { agent: options.agent } : {}),
+  }, (answer) => {
+    res.writeHead(answer.statusCode!, { ...answer.headers, ...options.headers });
+    answer.pipe(res);
+  });
+  upstream.on('error', (e) => {
+    if (res.headersSent) res.destroy();
+    else res.writeHead(502).end(e.message);
+  });
+  req.pipe(upstream);
 }

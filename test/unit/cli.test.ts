@@ -11,7 +11,7 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { IntegratedAuthenticator } from '../../lib/http/server';
 import { testBed } from '../support/env';
-import { AuthServer, listenAuth } from '../support/http';
+import { AuthServer, forwardRequest, listenAuth } from '../support/http';
 import { wineVersion } from '../support/wine';
 
 const CLI = path.resolve(__dirname, '..', '..', 'lib', 'cli.js');
@@ -203,15 +203,7 @@ describe('the sspi command in Windows node.exe', () => {
       const id = await proxyAuth.authenticate(req, res);
       if (!id) return;
       authenticated.push(id.package);
-      const target = new URL(req.url!);
-      const headers = { ...req.headers };
-      delete headers['proxy-authorization'];
-      const upstream = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname, method: req.method, headers }, (answer) => {
-        res.writeHead(answer.statusCode!, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+      forwardRequest(req, res);
     });
     try {
       const before = seen.length;

@@ -16,7 +16,7 @@ import { IntegratedAuthenticator } from '../../lib/http/server';
 import { handleFigures } from '../../lib/raw';
 import { makeCertificate } from '../support/certificates';
 import { testBed } from '../support/env';
-import { listenAuth, AuthServer } from '../support/http';
+import { AuthServer, forwardRequest, listenAuth } from '../support/http';
 
 /** What the test proxy saw: each request line and its Proxy-Authorization scheme (never the token). */
 interface Seen {
@@ -81,14 +81,7 @@ async function startProxy(scheme: 'Negotiate' | 'NTLM', options: { persist?: boo
         res.writeHead(407, { 'Proxy-Authenticate': challenge }).end('proxy authentication required');
         return;
       }
-      const headers = { ...req.headers };
-      delete headers['proxy-authorization'];
-      const up = http.request(req.url!, { method: req.method, headers }, (upstream) => {
-        res.writeHead(upstream.statusCode!, { ...upstream.headers, ...finalHeader(final) });
-        upstream.pipe(res);
-      });
-      up.on('error', (e) => res.writeHead(502).end(e.message));
-      req.pipe(up);
+      forwardRequest(req, res, { headers: finalHeader(final) });
     }, (e: Error) => res.writeHead(500).end(e.message));
   });
   const proxy: TestProxy = { url: '', seen, connections: 0, close: async () => undefined };

@@ -16,6 +16,7 @@ import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { AuthenticatedIdentity, AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { testBed } from '../support/env';
+import { forwardRequest } from '../support/http';
 
 /** A response as read off a raw socket: status, header fields (lower-case names, all values), body. */
 interface RawReply {
@@ -116,18 +117,10 @@ describe('IntegratedAuthenticator proxy: true (a Node forward proxy)', () => {
           res.writeHead(500).end(String(err));
           return;
         }
-        // Forward the absolute-form request, without the proxy's own credentials (hop-by-hop).
-        const target = new URL(req.url!);
-        const headers = { ...req.headers };
-        delete headers['proxy-authorization'];
-        const upstream = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers, agent: false }, (up) => {
-          const forwarded = { ...up.headers };
-          const final = res.getHeader('Proxy-Authenticate');
-          res.writeHead(up.statusCode!, { ...forwarded, ...(final ? { 'Proxy-Authenticate': final } : {}) });
-          up.pipe(res);
-        });
-        upstream.on('error', (e) => res.writeHead(502).end(e.message));
-        req.pipe(upstream);
+        // Forward the absolute-form request, without the proxy's own credentials (hop-by-hop); the
+        // response keeps the final Proxy-Authenticate the authenticator set on it.
+        const final = res.getHeader('Proxy-Authenticate');
+        forwardRequest(req, res, { agent: false, headers: final ? { 'Proxy-Authenticate': final } : {} });
       });
     });
     proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { NegotiateAgent } from '../../lib/http/client';
 import { IntegratedAuthenticator } from '../../lib/http/server';
 import { testBed } from '../support/env';
-import { AuthServer, listenAuth } from '../support/http';
+import { AuthServer, forwardRequest, listenAuth } from '../support/http';
 
 // The README's use-case snippets, run as written. Every fenced block whose info string is `js test`
 // (GitHub shows it as JavaScript) is one test: saved as an ES module inside this package, so
@@ -119,17 +119,7 @@ describe('README: every `js test` snippet runs as written (in Windows node.exe, 
       const id = await proxyAuth.authenticate(req, res);
       if (!id) return;
       proxied++;
-      const target = new URL(req.url!);
-      const headers = { ...req.headers };
-      delete headers['proxy-authorization'];
-      delete headers['proxy-connection'];
-      const upstream = http.request({ host: '127.0.0.1', port: target.port, path: target.pathname + target.search, method: req.method, headers },
-        (answer) => {
-          res.writeHead(answer.statusCode!, answer.headers);
-          answer.pipe(res);
-        });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+      forwardRequest(req, res, { host: '127.0.0.1' }); // the service's host name resolves nowhere here
     });
   });
 
