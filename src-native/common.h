@@ -283,45 +283,79 @@ class CtxtHandleWrap : public Napi::ObjectWrap<CtxtHandleWrap> {
   std::shared_ptr<CtxtState> state_ = std::make_shared<CtxtState>();
 };
 
+// Windows' slim reader/writer lock, held exclusively (usable with std::lock_guard / std::unique_lock).
+// Not std::mutex: with MinGW's posix thread model that goes through winpthread, measurably slower on the
+// paths every call takes (the SSPI call queue, the buffer block cache).
+class SlimLock {
+ public:
+  SlimLock() = default;
+  SlimLock(const SlimLock&) = delete;
+  SlimLock& operator=(const SlimLock&) = delete;
+  void lock() { AcquireSRWLockExclusive(&lock_); }
+  void unlock() { ReleaseSRWLockExclusive(&lock_); }
+  SRWLOCK* get() { return &lock_; }
+
+ private:
+  SRWLOCK lock_ = SRWLOCK_INIT;
+};
+
 // ---- SecBufferDesc marshalling (buffers.cc) ----
 
-// One SecBufferDesc with memory the addon owns, for any SSPI call that takes one (ISC/ASC input and
+// One SecBufferDesc, for any SSPI call that takes one (ISC/ASC input and
 // output, CompleteAuthToken, ApplyControlToken, the message functions). SSPI reads and writes these
 // buffers in place, so every buffer is both in and out:
 //
 //   JavaScript (lib/raw/buffers.ts): [{ BufferType, cbBuffer?, pvBuffer? }]
 //     BufferType  SECBUFFER_* with the SECBUFFER_READONLY / READONLY_WITH_CHECKSUM bits
-//     pvBuffer    Uint8Array: its first cbBuffer bytes are copied in (default cbBuffer: its length);
+//     pvBuffer    Uint8Array: SSPI gets its first cbBuffer bytes (default cbBuffer: its length);
 //                 null/absent with cbBuffer > 0: the addon supplies cbBuffer zero bytes;
 //                 null/absent with cbBuffer 0: pvBuffer NULL (SECBUFFER_EMPTY, or a buffer the package
 //                 allocates under ISC_REQ_ALLOCATE_MEMORY / ASC_REQ_ALLOCATE_MEMORY).
 //
-// Parse() copies everything on the JavaScript thread, so an asynchronous call never touches JavaScript
-// memory from a queue thread. After the call, Collect() reports for each buffer what SSPI left in its
-// SecBuffer (BufferType, cbBuffer) and where pvBuffer points:
+// Where a caller's Uint8Array goes depends on the call's form (Mode):
+//   - kInPlace (synchronous calls, which run on the JavaScript thread and return before any JavaScript
+//     runs): SSPI reads and writes the caller's memory itself, as a C caller's. No copy in or out.
+//   - kCopy (asynchronous calls): Parse() copies it on the JavaScript thread, so a queue thread never
+//     touches JavaScript memory (which the caller could change, transfer or detach meanwhile).
+// Memory the addon supplies (cbBuffer with no pvBuffer; every kCopy copy) comes from a cache of blocks
+// (buffers.cc, Blocks), wiped (SecureZeroMemory: it may hold plaintext or keys) when the call ends.
+//
+// After the call, Collect() reports for each buffer what SSPI left in its SecBuffer (BufferType,
+// cbBuffer) and where pvBuffer points:
 //   - into the memory of buffer j at some offset (its own, or another one's: DecryptMessage's DATA
-//     buffer inside the STREAM buffer, Schannel's EXTRA inside the input): { at: [j, offset] }, and
-//     the final bytes of every writable buffer j come back once in `data[j]`;
+//     buffer inside the STREAM buffer, Schannel's EXTRA inside the input): { at: [j, offset] }; the final
+//     bytes of addon memory j come back once in `data[j]` (a caller's writable buffer in kCopy mode: all of
+//     it, to be written back; memory the addon supplied: as far as any SecBuffer's [offset, offset +
+//     cbBuffer) reaches into it; in-place memory: null, it is already the caller's);
 //   - into memory the package allocated (only when the call allows it: ISC/ASC with *_ALLOCATE_MEMORY):
 //     { bytes } copied, then FreeContextBuffer exactly once, failure statuses included;
 //   - NULL: nothing.
 // lib/raw/buffers.ts writes this back into the caller's SecBuffer objects and Uint8Arrays, as SSPI
-// writes into a C caller's structures. The addon's copies are wiped (they may hold plaintext or keys).
+// writes into a C caller's structures.
 class BufferDesc {
  public:
+  enum class Mode { kInPlace, kCopy };
+  static constexpr size_t kMaxBuffers = 16;  // SSPI calls use at most a handful
+
   BufferDesc() = default;
   BufferDesc(const BufferDesc&) = delete;
   BufferDesc& operator=(const BufferDesc&) = delete;
   ~BufferDesc();
 
-  // Parses a SecBufferDesc array (null/undefined: absent, desc() then returns NULL).
-  // packageMayAllocate: the call may leave package-allocated memory in these buffers.
-  void Parse(const Napi::Value& value, const char* what, bool packageMayAllocate);
+  // Parses a SecBufferDesc array (null/undefined: absent, desc() then returns NULL): every property is
+  // read here (a getter may run JavaScript). packageMayAllocate: the call may leave package-allocated
+  // memory in these buffers.
+  void Parse(const Napi::Value& value, const char* what, bool packageMayAllocate, Mode mode);
+
+  // Takes the memory SSPI gets (the caller's in place, or the addon's blocks). Call it for every
+  // descriptor of a call after ALL of the call's arguments are read, in the same callback: from here
+  // until SSPI returns no JavaScript may run (it could detach a Uint8Array lent in place).
+  void Bind(Napi::Env env);
 
   // The descriptor to pass to SSPI, or NULL when the array was absent.
   SecBufferDesc* desc();
   bool present() const { return present_; }
-  size_t count() const { return buffers_.size(); }
+  size_t count() const { return count_; }
   SecBuffer& at(size_t i) { return buffers_[i]; }
 
   // Releases package-allocated memory (FreeContextBuffer). Called by Collect(), and by the destructor
@@ -333,17 +367,40 @@ class BufferDesc {
   Napi::Value Collect(Napi::Env env);
 
  private:
-  // Index of the buffer whose addon-owned memory holds p, or -1.
+  // The memory behind buffer i as passed: the caller's (in place) or the addon's (owned).
+  struct Span {
+    uint8_t* data = nullptr;
+    size_t size = 0;
+    size_t capacity = 0;  // of an owned block
+    bool owned = false;   // a block of the addon's (wiped and given back when the call ends)
+    bool copied = false;  // owned, holding a copy of the caller's Uint8Array (kCopy)
+  };
+
+  // Index of the buffer whose memory holds p, or -1.
   int OwnerOf(const void* p, size_t* offset) const;
 
-  std::vector<SecBuffer> buffers_;
-  std::vector<std::vector<uint8_t>> storage_;  // addon-owned memory, one per buffer (may be empty)
-  std::vector<void*> supplied_;                // pvBuffer as passed to SSPI, to tell package memory apart
-  std::vector<unsigned long> types_;           // BufferType as passed (the READONLY bits say what SSPI may write)
+  SecBuffer buffers_[kMaxBuffers]{};
+  Span spans_[kMaxBuffers]{};
+  void* supplied_[kMaxBuffers]{};        // pvBuffer as passed to SSPI, to tell package memory apart
+  unsigned long types_[kMaxBuffers]{};   // BufferType as passed (the READONLY bits say what SSPI may write)
+  size_t count_ = 0;
   bool present_ = false;
   bool packageMayAllocate_ = false;
   SecBufferDesc desc_{};
+  // Read by Parse(), used by Bind() (napi_values of the current callback's scope).
+  bool unbound_ = false;
+  Mode mode_ = Mode::kCopy;
+  const char* what_ = "";
+  napi_value memory_[kMaxBuffers]{};
+  uint32_t sizes_[kMaxBuffers]{};
+  bool sized_[kMaxBuffers]{};
 };
+
+// The buffer mode of a call from its `async` argument: a synchronous call lets SSPI use the caller's
+// memory in place; an asynchronous one works on copies (see BufferDesc).
+inline BufferDesc::Mode ModeOf(const Napi::Value& async) {
+  return async.ToBoolean() ? BufferDesc::Mode::kCopy : BufferDesc::Mode::kInPlace;
+}
 
 // ---- exported functions ----
 void InitHandles(Napi::Env env, Napi::Object exports);

@@ -108,8 +108,11 @@ class InitializeCall : public HandshakeCall {
     hasTarget_ = ToWideOptional(info[2], "pszTargetName", &target_);
     req_ = ToUint32(info[3], "fContextReq");
     dataRep_ = ToUint32(info[4], "TargetDataRep");
-    input_.Parse(info[5], "pInput", false);
-    output_.Parse(info[6], "pOutput", (req_ & ISC_REQ_ALLOCATE_MEMORY) != 0);
+    BufferDesc::Mode mode = ModeOf(info[7]);
+    input_.Parse(info[5], "pInput", false, mode);
+    output_.Parse(info[6], "pOutput", (req_ & ISC_REQ_ALLOCATE_MEMORY) != 0, mode);
+    input_.Bind(info.Env());
+    output_.Bind(info.Env());
     TakeHandles(info.Env(), info[0], info[1], "InitializeSecurityContext", false);
   }
 
@@ -130,10 +133,13 @@ class InitializeCall : public HandshakeCall {
 class AcceptCall : public HandshakeCall {
  public:
   explicit AcceptCall(const Napi::CallbackInfo& info) {
-    input_.Parse(info[2], "pInput", false);
+    BufferDesc::Mode mode = ModeOf(info[6]);
+    input_.Parse(info[2], "pInput", false, mode);
     req_ = ToUint32(info[3], "fContextReq");
     dataRep_ = ToUint32(info[4], "TargetDataRep");
-    output_.Parse(info[5], "pOutput", (req_ & ASC_REQ_ALLOCATE_MEMORY) != 0);
+    output_.Parse(info[5], "pOutput", (req_ & ASC_REQ_ALLOCATE_MEMORY) != 0, mode);
+    input_.Bind(info.Env());
+    output_.Bind(info.Env());
     TakeHandles(info.Env(), info[0], info[1], "AcceptSecurityContext", true);
   }
 
@@ -152,8 +158,9 @@ class BuffersCall : public ContextCall {
   using Fn = SECURITY_STATUS(SEC_ENTRY*)(PCtxtHandle, PSecBufferDesc);
 
   BuffersCall(const Napi::CallbackInfo& info, Fn fn, const char* name, const char* what) : fn_(fn) {
-    buffers_.Parse(info[1], what, false);
+    buffers_.Parse(info[1], what, false, ModeOf(info[2]));
     if (!buffers_.present()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an array of SecBuffers");
+    buffers_.Bind(info.Env());
     TakeHandles(info.Env(), info.Env().Null(), info[0], name, false);
   }
 

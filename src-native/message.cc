@@ -22,16 +22,17 @@ class MessageCall : public SspiCall {
  public:
   enum class Kind { kMakeSignature, kVerifySignature, kEncryptMessage, kDecryptMessage };
 
-  MessageCall(const Napi::CallbackInfo& info, Kind kind) : kind_(kind) {
+  MessageCall(const Napi::CallbackInfo& info, Kind kind, size_t asyncArg) : kind_(kind) {
     Napi::Env env = info.Env();
     // Argument order as SSPI's: (phContext, fQOP, pMessage, MessageSeqNo) for MakeSignature and
     // EncryptMessage, (phContext, pMessage, MessageSeqNo) for VerifySignature and DecryptMessage.
     bool hasQop = kind == Kind::kMakeSignature || kind == Kind::kEncryptMessage;
     size_t m = hasQop ? 2 : 1;
     if (hasQop) qop_ = ToUint32(info[1], "fQOP");
-    message_.Parse(info[m], "pMessage", false);
+    message_.Parse(info[m], "pMessage", false, ModeOf(info[asyncArg]));
     if (!message_.present()) throw Napi::TypeError::New(env, "pMessage must be an array of SecBuffers");
     seqNo_ = ToUint32(info[m + 1], "MessageSeqNo");
+    message_.Bind(env);
     std::shared_ptr<CtxtState> ctx = CtxtHandleWrap::From(info[0], "phContext");
     CtxtHandleWrap::BeginCall(env, *ctx, Name());
     ctx_ = std::move(ctx);
@@ -89,7 +90,7 @@ class MessageCall : public SspiCall {
 
 template <MessageCall::Kind K, size_t AsyncArg>
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  return Dispatch(info.Env(), new MessageCall(info, K), info[AsyncArg].ToBoolean());
+  return Dispatch(info.Env(), new MessageCall(info, K, AsyncArg), info[AsyncArg].ToBoolean());
 }
 
 }  // namespace

@@ -29,22 +29,9 @@ namespace sspi {
 
 namespace {
 
-// Windows' own slim lock and condition variable (what libuv's pool uses too), not std::mutex /
-// std::condition_variable: with MinGW's posix thread model those go through winpthread, whose
-// condition variable made each queued call's hand-over several times slower.
-class SlimLock {
- public:
-  SlimLock() = default;
-  SlimLock(const SlimLock&) = delete;
-  SlimLock& operator=(const SlimLock&) = delete;
-  void lock() { AcquireSRWLockExclusive(&lock_); }
-  void unlock() { ReleaseSRWLockExclusive(&lock_); }
-  SRWLOCK* get() { return &lock_; }
-
- private:
-  SRWLOCK lock_ = SRWLOCK_INIT;
-};
-
+// Windows' own condition variable over SlimLock (common.h), what libuv's pool uses too, not
+// std::condition_variable: with MinGW's posix thread model that goes through winpthread, whose condition
+// variable made each queued call's hand-over several times slower.
 class Condition {
  public:
   Condition() = default;

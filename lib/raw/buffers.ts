@@ -11,10 +11,17 @@
  * the addon frees it with FreeContextBuffer inside the call, exactly once, also after a failure), or
  * null.
  *
- * Ownership: the addon copies every buffer in before the call (so an asynchronous call never reads
- * your memory from another thread) and copies the results back when the call returns; its own copies
- * are wiped. Reusing a SecBuffer object for another call works as in C: set cbBuffer (and pvBuffer)
- * again first.
+ * Ownership, by the call's form:
+ * - A synchronous call lends your Uint8Arrays to SSPI in place, as a C caller's memory: SSPI reads and
+ *   writes them directly, nothing is copied in or out. No JavaScript runs between the addon taking the
+ *   memory (after it has read every property of every SecBuffer) and SSPI returning.
+ * - An `...Async` call copies your buffers before it is queued (a queue thread never touches JavaScript
+ *   memory, which you could change, transfer or detach meanwhile) and writes the results back into them
+ *   when it settles.
+ * Memory the addon supplies (cbBuffer without pvBuffer) and its copies come from a small cache of
+ * blocks and are wiped when the call ends; what SSPI wrote there comes back in a new Buffer holding just
+ * the bytes SecBuffers point to (a token's cbBuffer, not the cbMaxToken bytes supplied). Reusing a
+ * SecBuffer object for another call works as in C: set cbBuffer (and pvBuffer) again first.
  * @packageDocumentation
  */
 

@@ -54,6 +54,9 @@ describe('raw layer: handshakes, buffers written back, allocation modes', () => 
     assert.equal(input[0].cbBuffer, apReqLength, 'the input SecBuffer as SSPI left it');
     assert.ok(reply[0].cbBuffer! > 0, 'an AP-REP for mutual authentication');
     assert.equal(typeof accepted.expiry, 'bigint');
+    // Memory the addon supplied (cbBuffer, no pvBuffer) comes back as a Buffer holding what the package
+    // wrote, not the 12,000 bytes supplied: a server keeping tokens keeps no cbMaxToken block per token.
+    assert.equal(reply[0].pvBuffer!.buffer.byteLength, reply[0].cbBuffer, 'the AP-REP\'s Buffer is its own size');
 
     const last: raw.SecBufferDesc = [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 12000 }];
     const done = raw.InitializeSecurityContext(client, cctx, bed.spn, REQ, DREP,

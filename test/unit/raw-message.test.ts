@@ -125,6 +125,25 @@ describe('raw message protection: MakeSignature, VerifySignature, EncryptMessage
       expectStatus(verify(p.server, Buffer.from('after the misuse'), sig), S.SEC_E_OK, 'VerifySignature after the misuse');
     });
 
+    it('a getter that detaches a buffer already read (sync: lent to SSPI in place; async: copied) gets a RangeError, never freed memory', async () => {
+      using p = await kerberos();
+      for (const form of ['sync', 'async'] as const) {
+        // DATA comes first; TOKEN's BufferType getter then transfers DATA's ArrayBuffer away (detaching it).
+        // The addon reads every property before it takes any memory, so it sees a 0-byte DATA buffer.
+        const memory = new ArrayBuffer(1024);
+        const data = new Uint8Array(memory);
+        const token = { cbBuffer: p.client.sizes().cbMaxSignature, get BufferType(): number { structuredClone(memory, { transfer: [memory] }); return SECBUFFER.TOKEN; } };
+        const message = [{ BufferType: SECBUFFER.DATA, cbBuffer: 1024, pvBuffer: data }, token as SecBuffer];
+        const expected = { name: 'RangeError', message: /pMessage\[0\]\.cbBuffer \(1024\) is larger than its pvBuffer \(0 bytes\)/ };
+        if (form === 'sync') assert.throws(() => MakeSignature(p.client.handle, 0, message, 0), expected, form);
+        else await assert.rejects(MakeSignatureAsync(p.client.handle, 0, message, 0), expected, form);
+        assert.equal(memory.byteLength, 0, `${form}: the getter did detach DATA`);
+      }
+      // The context was not left busy.
+      const sig = sign(p.client, Buffer.from('after the detach'));
+      expectStatus(verify(p.server, Buffer.from('after the detach'), sig), S.SEC_E_OK, 'VerifySignature after the detach');
+    });
+
     it('a CtxtHandle no handshake filled: SEC_E_INVALID_HANDLE from all four, sync and async, without calling a package', async () => {
       const empty = newCtxtHandle();
       const m = (): SecBuffer[] => [{ BufferType: SECBUFFER.TOKEN, cbBuffer: 64 }, { BufferType: SECBUFFER.DATA, pvBuffer: Buffer.alloc(8) }];
