@@ -140,7 +140,8 @@ export class Floor {
     try {
       execFileSync(this.exe, argv, { stdio: 'ignore', env: { ...process.env, ...env } });
     } catch (e) {
-      throw new Error(`floor.exe ${argv[0]} failed (exit ${(e as { status?: number }).status ?? reason(e)}; run it by hand for its stderr)`);
+      const status = (e as { status?: number | null }).status;
+      throw new Error(`floor.exe ${argv[0]} failed (${typeof status === 'number' ? `exit ${status}` : reason(e)}; run it by hand for its stderr)`);
     }
     return fs.readFileSync(out, 'utf8').trim().split(/\r?\n/);
   }
