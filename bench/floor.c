@@ -177,6 +177,57 @@ static int run_handshakes(int argc, char **argv) {
   return 0;
 }
 
+/* One message operation's buffers, on the established client (c) and server (s) contexts. */
+struct message_run {
+  CtxtHandle *c, *s;
+  SecPkgContext_Sizes sizes;
+  ULONG size, trailer;
+  unsigned char *plain, *data, *token, *padding;
+};
+
+/* MakeSignature on the client, VerifySignature on the server; *what names the call that failed. */
+static SECURITY_STATUS sign_once(struct message_run *r, const char **what) {
+  SecBuffer m[2] = { { r->size, SECBUFFER_DATA, r->plain }, { r->sizes.cbMaxSignature, SECBUFFER_TOKEN, r->token } };
+  SecBufferDesc desc = { SECBUFFER_VERSION, 2, m };
+  ULONG qop;
+  *what = "MakeSignature";
+  SECURITY_STATUS st = MakeSignature(r->c, 0, &desc, 0);
+  if (st != SEC_E_OK) return st;
+  *what = "VerifySignature";
+  return VerifySignature(r->s, &desc, 0, &qop);
+}
+
+/* The plaintext copied into DATA, EncryptMessage on the client, DecryptMessage (TOKEN + DATA) on the server. */
+static SECURITY_STATUS seal_once(struct message_run *r, const char **what) {
+  memcpy(r->data, r->plain, r->size);
+  SecBuffer m[3] = { { r->trailer, SECBUFFER_TOKEN, r->token }, { r->size, SECBUFFER_DATA, r->data },
+                     { r->sizes.cbBlockSize, SECBUFFER_PADDING, r->padding } };
+  SecBufferDesc desc = { SECBUFFER_VERSION, 3, m };
+  ULONG qop;
+  *what = "EncryptMessage";
+  SECURITY_STATUS st = EncryptMessage(r->c, 0, &desc, 0);
+  if (st != SEC_E_OK) return st;
+  SecBuffer u[2] = { { m[0].cbBuffer, SECBUFFER_TOKEN, r->token }, { m[1].cbBuffer, SECBUFFER_DATA, r->data } };
+  SecBufferDesc udesc = { SECBUFFER_VERSION, 2, u };
+  *what = "DecryptMessage";
+  return DecryptMessage(r->s, &udesc, 0, &qop);
+}
+
+/* Runs `op` for about `seconds` and writes "<name> <size> <operations> <elapsed seconds>". */
+static int timed(const char *name, SECURITY_STATUS (*op)(struct message_run *, const char **), struct message_run *r, double seconds, FILE *out) {
+  double start = now_seconds(), elapsed;
+  long long done = 0;
+  do {
+    const char *what;
+    SECURITY_STATUS st = op(r, &what);
+    if (st != SEC_E_OK) return fail(what, st);
+    done++;
+    elapsed = now_seconds() - start;
+  } while (elapsed < seconds);
+  fprintf(out, "%s %lu %lld %.6f\n", name, (unsigned long)r->size, done, elapsed);
+  return 0;
+}
+
 static int run_messages(int argc, char **argv) {
   if (argc < 7) {
     fprintf(stderr, "usage: floor.exe message <seconds> <output file> <SPN> <seal trailer bytes> <size>...\n");
@@ -184,62 +235,34 @@ static int run_messages(int argc, char **argv) {
   }
   double seconds = atof(argv[2]);
   wchar_t *spn = wide(argv[4]);
-  ULONG trailer = (ULONG)atol(argv[5]);
+  struct message_run r;
   CredHandle client, server;
   CtxtHandle c, s;
   if (acquire(L"Kerberos", &client, &server)) return 1;
   if (handshake(&client, &server, spn, &c, &s)) return 1;
-  SecPkgContext_Sizes sizes;
-  SECURITY_STATUS st = QueryContextAttributesW(&c, SECPKG_ATTR_SIZES, &sizes);
+  r.c = &c;
+  r.s = &s;
+  SECURITY_STATUS st = QueryContextAttributesW(&c, SECPKG_ATTR_SIZES, &r.sizes);
   if (st != SEC_E_OK) return fail("QueryContextAttributes (SECPKG_ATTR_SIZES)", st);
-  if (trailer < sizes.cbSecurityTrailer) trailer = sizes.cbSecurityTrailer;
+  r.trailer = (ULONG)atol(argv[5]);
+  if (r.trailer < r.sizes.cbSecurityTrailer) r.trailer = r.sizes.cbSecurityTrailer;
 
   FILE *out = fopen(argv[3], "w");
   if (!out) return fail("fopen", 0);
   for (int i = 6; i < argc; i++) {
-    ULONG size = (ULONG)atol(argv[i]);
-    unsigned char *plain = malloc(size + 1), *data = malloc(size + 1), *token = malloc(trailer + sizes.cbMaxSignature);
-    unsigned char *padding = malloc(sizes.cbBlockSize + 1);
-    if (!plain || !data || !token || !padding) return fail("malloc", 0);
-    for (ULONG j = 0; j < size; j++) plain[j] = (unsigned char)(j * 31 + 1);
-
-    double start = now_seconds(), elapsed;
-    long long done = 0;
-    do {
-      SecBuffer m[2] = { { size, SECBUFFER_DATA, plain }, { sizes.cbMaxSignature, SECBUFFER_TOKEN, token } };
-      SecBufferDesc desc = { SECBUFFER_VERSION, 2, m };
-      st = MakeSignature(&c, 0, &desc, 0);
-      if (st != SEC_E_OK) return fail("MakeSignature", st);
-      ULONG qop;
-      st = VerifySignature(&s, &desc, 0, &qop);
-      if (st != SEC_E_OK) return fail("VerifySignature", st);
-      done++;
-      elapsed = now_seconds() - start;
-    } while (elapsed < seconds);
-    fprintf(out, "sign %lu %lld %.6f\n", (unsigned long)size, done, elapsed);
-
-    start = now_seconds();
-    done = 0;
-    do {
-      memcpy(data, plain, size);
-      SecBuffer m[3] = { { trailer, SECBUFFER_TOKEN, token }, { size, SECBUFFER_DATA, data }, { sizes.cbBlockSize, SECBUFFER_PADDING, padding } };
-      SecBufferDesc desc = { SECBUFFER_VERSION, 3, m };
-      st = EncryptMessage(&c, 0, &desc, 0);
-      if (st != SEC_E_OK) return fail("EncryptMessage", st);
-      SecBuffer u[2] = { { m[0].cbBuffer, SECBUFFER_TOKEN, token }, { m[1].cbBuffer, SECBUFFER_DATA, data } };
-      SecBufferDesc udesc = { SECBUFFER_VERSION, 2, u };
-      ULONG qop;
-      st = DecryptMessage(&s, &udesc, 0, &qop);
-      if (st != SEC_E_OK) return fail("DecryptMessage", st);
-      done++;
-      elapsed = now_seconds() - start;
-    } while (elapsed < seconds);
-    if (size && memcmp(data, plain, size) != 0) return fail("DecryptMessage (plaintext differs)", 0);
-    fprintf(out, "seal %lu %lld %.6f\n", (unsigned long)size, done, elapsed);
-    free(plain);
-    free(data);
-    free(token);
-    free(padding);
+    r.size = (ULONG)atol(argv[i]);
+    r.plain = malloc(r.size + 1);
+    r.data = malloc(r.size + 1);
+    r.token = malloc(r.trailer + r.sizes.cbMaxSignature);
+    r.padding = malloc(r.sizes.cbBlockSize + 1);
+    if (!r.plain || !r.data || !r.token || !r.padding) return fail("malloc", 0);
+    for (ULONG j = 0; j < r.size; j++) r.plain[j] = (unsigned char)(j * 31 + 1);
+    if (timed("sign", sign_once, &r, seconds, out) || timed("seal", seal_once, &r, seconds, out)) return 1;
+    if (r.size && memcmp(r.data, r.plain, r.size) != 0) return fail("DecryptMessage (plaintext differs)", 0);
+    free(r.plain);
+    free(r.data);
+    free(r.token);
+    free(r.padding);
   }
   fclose(out);
   DeleteSecurityContext(&c);
