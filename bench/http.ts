@@ -7,6 +7,7 @@
  *
  * - keep-alive: one connection, reused; the authenticated one did its handshake in the warm-up, and
  *   the server keeps the connection's identity (persistKerberos), so each request is one round trip;
+ *   NegotiateAgent to /open shows the client's own cost apart from authentication;
  * - new connection per request: the server answers `Connection: close`; for /auth every request is
  *   a new connection, a 401 challenge, then the request again with the Negotiate (Kerberos) token.
  */
@@ -30,11 +31,14 @@ export async function httpTable(spn: string, seconds: number): Promise<string[]>
     if (req.url!.startsWith('/open')) return done();
     auth.authenticate(req, res).then((id) => { if (id) done(); }, (e: unknown) => { res.statusCode = 500; res.end(reason(e)); });
   });
+  // Idle keep-alive connections stay open across rounds (the other contenders run in between).
+  server.keepAliveTimeout = 600_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const plain = new Client(base, { pipelining: 1 });
   const plainFresh = new Client(base, { pipelining: 1 });
   const agent = new NegotiateAgent({ origins: [base], spn });
+  const agentOpen = new NegotiateAgent({ origins: [base], spn });
   const agentFresh = new NegotiateAgent({ origins: [base], spn });
   const get = (d: { request: Client['request'] }, path: string) => async (): Promise<void> => {
     const res = await d.request({ origin: base, path, method: 'GET' });
@@ -42,6 +46,7 @@ export async function httpTable(spn: string, seconds: number): Promise<string[]>
     if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${body.slice(0, 100)}`);
   };
   const UNAUTH = 'unauthenticated, keep-alive (undici Client)';
+  const AGENT_OPEN = 'unauthenticated, keep-alive (NegotiateAgent: no 401, no handshake)';
   const AUTH = 'authenticated keep-alive (NegotiateAgent; persistKerberos)';
   const UNAUTH_FRESH = 'unauthenticated, new connection per request (undici Client)';
   const FRESH = 'fresh handshake per request (NegotiateAgent: new connection, 401, Negotiate/Kerberos)';
@@ -52,6 +57,7 @@ export async function httpTable(spn: string, seconds: number): Promise<string[]>
   };
   const contenders: Contender<Rate & { handshakes: number }>[] = [
     { name: UNAUTH, run: counted(get(plain, '/open')), warm: get(plain, '/open') },
+    { name: AGENT_OPEN, run: counted(get(agentOpen as unknown as Client, '/open')), warm: get(agentOpen as unknown as Client, '/open') },
     { name: AUTH, run: counted(get(agent as unknown as Client, '/auth')), warm: get(agent as unknown as Client, '/auth') },
     { name: UNAUTH_FRESH, run: counted(get(plainFresh, '/open/close')), warm: get(plainFresh, '/open/close') },
     { name: FRESH, run: counted(get(agentFresh as unknown as Client, '/auth/close')), warm: get(agentFresh as unknown as Client, '/auth/close') },
@@ -85,7 +91,7 @@ export async function httpTable(spn: string, seconds: number): Promise<string[]>
     }
     return lines;
   } finally {
-    await Promise.allSettled([plain.close(), plainFresh.close(), agent.close(), agentFresh.close()]);
+    await Promise.allSettled([plain.close(), plainFresh.close(), agent.close(), agentOpen.close(), agentFresh.close()]);
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await auth.close();
