@@ -143,7 +143,9 @@ export class Floor {
       const status = (e as { status?: number | null }).status;
       throw new Error(`floor.exe ${argv[0]} failed (${typeof status === 'number' ? `exit ${status}` : reason(e)}; run it by hand for its stderr)`);
     }
-    return fs.readFileSync(out, 'utf8').trim().split(/\r?\n/);
+    const lines = fs.readFileSync(out, 'utf8').trim().split(/\r?\n/);
+    fs.rmSync(out, { force: true });
+    return lines;
   }
 
   /** Handshakes of `pkg` for `seconds` (floor.exe handshake); `target` '-' for none. */
