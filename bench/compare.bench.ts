@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     if (runs('http')) await part(report, '### HTTP requests per second', () => httpTable(bed.spn, SECONDS));
     if (runs('rss')) await part(report, `### Memory after ${RSS_HANDSHAKES} Kerberos handshakes`, async () => {
       if (!kit) throw new Error('no Kerberos credentials (see the Kerberos table)');
-      return rssTable(kit, RSS_HANDSHAKES);
+      return rssTable(kit, RSS_HANDSHAKES, floor, bed.spn);
     });
   } finally {
     kit?.dispose();

@@ -4,11 +4,12 @@
  * reading is taken after gc() when node runs with --expose-gc (scripts/bench.sh passes it), so what is
  * left is what leaked or what the allocators kept.
  */
-import { fmt } from './common';
+import { Floor, fmt, reason } from './common';
 import { HandshakeKit } from './handshakes';
 
 interface Reading {
   rss: number;
+  heapTotal: number;
   heapUsed: number;
   external: number;
 }
@@ -20,7 +21,7 @@ async function settle(): Promise<Reading> {
     await new Promise((r) => setImmediate(r));
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+  return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external };
 }
 
 /** Runs `count` async handshakes, `parallel` in flight. */
@@ -34,7 +35,13 @@ async function handshakes(kit: HandshakeKit, count: number, parallel: number): P
   }));
 }
 
-export async function rssTable(kit: HandshakeKit, count: number): Promise<string[]> {
+/** The same count of handshakes in C (floor.exe rss): what secur32 itself keeps, in bytes. */
+function floorReadings(floor: Floor, count: number, spn: string): [number, number, number] {
+  const [before, middle, after] = floor.run((out) => ['rss', String(count), out, spn])[0].split(' ').map(Number);
+  return [before, middle, after];
+}
+
+export async function rssTable(kit: HandshakeKit, count: number, floor?: Floor, spn?: string): Promise<string[]> {
   const gc = typeof (globalThis as { gc?: unknown }).gc === 'function';
   const warm = Math.min(2000, Math.ceil(count / 10));
   await handshakes(kit, warm, 8);
@@ -50,17 +57,30 @@ export async function rssTable(kit: HandshakeKit, count: number): Promise<string
   const delta = (k: keyof Reading): string => `${after[k] - before[k] >= 0 ? '+' : ''}${mb(after[k] - before[k])}`;
   const row = (name: string, k: keyof Reading, target: string): string =>
     `| ${name} | ${mb(before[k])} | ${mb(middle[k])} | ${mb(after[k])} | ${delta(k)} | ${target} |`;
+  let floorRow = '| C floor (secur32 directly): working set | - | - | - | - | not run (no floor.exe) |';
+  if (floor && spn) {
+    try {
+      const [b, m, a] = floorReadings(floor, count, spn);
+      floorRow = `| C floor (secur32 directly, the same handshakes): working set | ${mb(b)} | ${mb(m)} | ${mb(a)} | ${a - b >= 0 ? '+' : ''}${mb(a - b)} | (what secur32 itself keeps) |`;
+    } catch (e) {
+      floorRow = `| C floor (secur32 directly): working set | failed: ${reason(e)} |  |  |  |  |`;
+    }
+  }
   return [
     `### Memory after ${count.toLocaleString('en-US')} Kerberos handshakes`,
     '',
     `The facade's async steps, 8 in flight, after ${warm.toLocaleString('en-US')} warm-up handshakes; ` +
       `${gc ? 'each reading after gc() (--expose-gc)' : 'node ran without --expose-gc: no gc() before the readings'}. ` +
       `The ${count.toLocaleString('en-US')} took ${seconds.toFixed(1)} s (${fmt(count / seconds)}/s). MiB (2^20 bytes); ` +
-      'the reading half-way tells steady growth (a leak) from a plateau.',
+      'the reading half-way tells steady growth (a leak) from a plateau. The C floor runs the same count of handshakes ' +
+      '(floor.exe rss: after 2,000 warm-up handshakes, the same calls as the floor\'s handshake table) and reports its ' +
+      'working set: what secur32 keeps without this library.',
     '',
     `| memory | before | after ${half.toLocaleString('en-US')} | after ${count.toLocaleString('en-US')} | growth | target |`,
     '|---|---:|---:|---:|---:|---|',
     row('RSS', 'rss', '< 5 MB growth'),
+    floorRow,
+    row('V8 heap committed (heapTotal: grows with the young generation under load)', 'heapTotal', ''),
     row('V8 heap used', 'heapUsed', ''),
     row('external (Buffers)', 'external', ''),
   ];

@@ -201,7 +201,9 @@ export async function unwrapAsync(context: SecurityContext, message: Uint8Array)
 function signBuffers(context: SecurityContext, data: unknown): SecBuffer[] {
   const bytes = bytesArg(data, 'data', 'computeIntegrityCheck');
   const p = protection(context, 'MakeSignature');
-  return [{ BufferType: SECBUFFER.DATA, pvBuffer: Buffer.from(bytes) }, { BufferType: SECBUFFER.TOKEN, cbBuffer: p.cbMaxSignature }];
+  // MakeSignature only reads DATA: no copy (the synchronous call lends it to SSPI in place, the
+  // asynchronous one copies it in the addon before it is queued; lib/raw/buffers.ts).
+  return [{ BufferType: SECBUFFER.DATA, pvBuffer: bytes }, { BufferType: SECBUFFER.TOKEN, cbBuffer: p.cbMaxSignature }];
 }
 
 function signature(context: SecurityContext, status: number, message: SecBuffer[]): Buffer {
@@ -233,7 +235,8 @@ function verifyBuffers(context: SecurityContext, data: unknown, sig: unknown): S
   const bytes = bytesArg(data, 'data', 'verifyIntegrityCheck');
   const s = bytesArg(sig, 'signature', 'verifyIntegrityCheck');
   protection(context, 'VerifySignature');
-  return [{ BufferType: SECBUFFER.DATA, pvBuffer: Buffer.from(bytes) }, { BufferType: SECBUFFER.TOKEN, pvBuffer: Buffer.from(s) }];
+  // VerifySignature only reads both: no copies (see signBuffers).
+  return [{ BufferType: SECBUFFER.DATA, pvBuffer: bytes }, { BufferType: SECBUFFER.TOKEN, pvBuffer: s }];
 }
 
 function verified(context: SecurityContext, r: MessageQopResult): true {

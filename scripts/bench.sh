@@ -19,7 +19,7 @@ bash scripts/wine-node.sh dist/bench/handshake.bench.js
 # is installed once for all.
 out=$state/bench$clone_tag
 mkdir -p "$out"
-x86_64-w64-mingw32-gcc -O2 -Wall -o "$out/floor.exe" bench/floor.c -lsecur32
+x86_64-w64-mingw32-gcc -O2 -Wall -o "$out/floor.exe" bench/floor.c -lsecur32 -lpsapi
 nes=$state/bench/node-expose-sspi
 if [ ! -f "$nes/node_modules/node-expose-sspi/lib/api.js" ]; then
   mkdir -p "$nes"

@@ -111,6 +111,10 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
           assert.equal(p[to].verifyIntegrityCheck(data, sig), true);
           const sig2 = await computeIntegrityCheckAsync(p[from], data);
           assert.equal(await verifyIntegrityCheckAsync(p[to], data, sig2), true);
+          // Neither call copies: the caller's data and signatures reach SSPI as they are, unchanged.
+          assert.deepEqual(data, pattern(size, from === 'client' ? 3 : 4), 'the data are not modified');
+          assert.equal(sig2.length, sig.length, 'the signature keeps its length');
+          assert.notDeepEqual(sig2, sig, 'the second signature differs (a new sequence number)');
         }
       });
     }
