@@ -34,6 +34,12 @@
  * trailer size here as to its raw-layer contender: cbSecurityTrailer on Microsoft's secur32, 60 under
  * Wine (the larger of the two). The buffers are allocated once and reused, as a C program would.
  *
+ *   floor.exe calls <seconds> <output file> <target name>
+ *
+ * Kerberos handshakes (AP-REQ, AP-REP: ISC, ASC, ISC, then both DeleteSecurityContext) for about
+ * <seconds>, each call timed: writes "<handshakes> <ISC AP-REQ> <ASC> <ISC AP-REP> <both deletes>", the
+ * mean microseconds of each (bench/pieces.bench.ts times the raw layer's same calls the same way).
+ *
  *   floor.exe rss <count> <output file> <target name>
  *
  * Memory of the same Kerberos handshakes in C: 2,000 warm-up handshakes, then <count> more; writes one
@@ -280,6 +286,66 @@ static int run_messages(int argc, char **argv) {
   return 0;
 }
 
+/* One SECBUFFER_TOKEN of `size` bytes at `memory`, in a SecBufferDesc of its own. */
+static SecBufferDesc *token_desc(SecBufferDesc *d, SecBuffer *b, ULONG size, void *memory) {
+  b->cbBuffer = size;
+  b->BufferType = SECBUFFER_TOKEN;
+  b->pvBuffer = memory;
+  d->ulVersion = SECBUFFER_VERSION;
+  d->cBuffers = 1;
+  d->pBuffers = b;
+  return d;
+}
+
+static int run_calls(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: floor.exe calls <seconds> <output file> <target name>\n");
+    return 1;
+  }
+  double seconds = atof(argv[2]);
+  wchar_t *target = wide(argv[4]);
+  CredHandle client, server;
+  if (acquire(L"Kerberos", &client, &server)) return 1;
+  static unsigned char apReq[TOKEN_BYTES], apRep[TOKEN_BYTES], last[TOKEN_BYTES];
+  double spent[4] = { 0, 0, 0, 0 }, start = now_seconds(), t0, t1;
+  long long done = 0;
+  ULONG attr;
+  TimeStamp expiry;
+  do {
+    CtxtHandle c, s;
+    SecBuffer b[5];
+    SecBufferDesc d[5];
+    t0 = now_seconds();
+    SECURITY_STATUS st = InitializeSecurityContextW(&client, NULL, target, ISC_FLAGS, 0, SECURITY_NATIVE_DREP, NULL, 0, &c,
+                                                    token_desc(&d[0], &b[0], TOKEN_BYTES, apReq), &attr, &expiry);
+    t1 = now_seconds();
+    spent[0] += t1 - t0;
+    if (st != SEC_I_CONTINUE_NEEDED) return fail("InitializeSecurityContext (AP-REQ)", st);
+    st = AcceptSecurityContext(&server, NULL, token_desc(&d[1], &b[1], b[0].cbBuffer, apReq), ASC_FLAGS, SECURITY_NATIVE_DREP, &s,
+                               token_desc(&d[2], &b[2], TOKEN_BYTES, apRep), &attr, &expiry);
+    t0 = now_seconds();
+    spent[1] += t0 - t1;
+    if (st != SEC_E_OK) return fail("AcceptSecurityContext", st);
+    st = InitializeSecurityContextW(&client, &c, target, ISC_FLAGS, 0, SECURITY_NATIVE_DREP, token_desc(&d[3], &b[3], b[2].cbBuffer, apRep),
+                                    0, &c, token_desc(&d[4], &b[4], TOKEN_BYTES, last), &attr, &expiry);
+    t1 = now_seconds();
+    spent[2] += t1 - t0;
+    if (st != SEC_E_OK) return fail("InitializeSecurityContext (AP-REP)", st);
+    DeleteSecurityContext(&c);
+    DeleteSecurityContext(&s);
+    t0 = now_seconds();
+    spent[3] += t0 - t1;
+    done++;
+  } while (t0 - start < seconds);
+  FreeCredentialsHandle(&client);
+  FreeCredentialsHandle(&server);
+  FILE *out = fopen(argv[3], "w");
+  if (!out) return fail("fopen", 0);
+  fprintf(out, "%lld %.2f %.2f %.2f %.2f\n", done, spent[0] * 1e6 / done, spent[1] * 1e6 / done, spent[2] * 1e6 / done, spent[3] * 1e6 / done);
+  fclose(out);
+  return 0;
+}
+
 static SIZE_T working_set(void) {
   PROCESS_MEMORY_COUNTERS pmc;
   return K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc) ? pmc.WorkingSetSize : 0;
@@ -317,6 +383,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "handshake") == 0) return run_handshakes(argc, argv);
   if (argc > 1 && strcmp(argv[1], "message") == 0) return run_messages(argc, argv);
   if (argc > 1 && strcmp(argv[1], "rss") == 0) return run_rss(argc, argv);
-  fprintf(stderr, "usage: floor.exe handshake|message|rss ...\n");
+  if (argc > 1 && strcmp(argv[1], "calls") == 0) return run_calls(argc, argv);
+  fprintf(stderr, "usage: floor.exe handshake|message|rss|calls ...\n");
   return 1;
 }

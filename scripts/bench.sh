@@ -32,4 +32,12 @@ peer=""
 rm -f "$out/compare.md"
 # --expose-gc: the memory part reads RSS after gc().
 bash scripts/wine-node.sh --expose-gc dist/bench/compare.bench.js "$out/floor.exe" "$peer" "$out" || true
+# Where the time goes (bench/pieces.bench.ts), in a fresh node.exe: the pieces BENCHMARKS.md reasons from
+# (a handshake call by call beside the floor's, marshalling alone, one queue hop, the event loop by thread count).
+rm -f "$out/pieces.md"
+if [ -z "${SSPI_BENCH_ONLY:-}" ] || [[ ",$SSPI_BENCH_ONLY," == *,pieces,* ]]; then
+  bash scripts/wine-node.sh dist/bench/pieces.bench.js "$out/floor.exe" "$out" >"$out/pieces.md" || true
+fi
 cat "$out/compare.md"
+[ -f "$out/pieces.md" ] && { echo; cat "$out/pieces.md"; }
+true
