@@ -148,10 +148,20 @@ void BufferDesc::Bind(Napi::Env env) {
     const bool lent = memory_[i] != nullptr;  // the caller gave a pvBuffer
     const uint8_t* bytes = nullptr;
     size_t available = 0;
+    bool shared = false;
     if (lent) {
-      Napi::Uint8Array a(env, memory_[i]);
-      bytes = a.Data();
-      available = bytes ? a.ByteLength() : 0;  // a detached buffer has no memory
+      napi_typedarray_type type;
+      size_t length = 0, offset = 0;
+      void* data = nullptr;
+      napi_value arrayBuffer = nullptr;
+      NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, memory_[i], &type, &length, &data, &arrayBuffer, &offset));
+      bytes = static_cast<const uint8_t*>(data);
+      available = bytes ? length : 0;  // a detached buffer has no memory
+      // A view of a SharedArrayBuffer (napi_is_arraybuffer is false for one): other threads may change
+      // it while SSPI reads it, so SSPI gets a copy even in a synchronous call.
+      bool plain = true;
+      NAPI_THROW_IF_FAILED_VOID(env, napi_is_arraybuffer(env, arrayBuffer, &plain));
+      shared = !plain;
     }
     uint32_t size = sizes_[i];
     if (!sized_[i]) {
@@ -166,7 +176,7 @@ void BufferDesc::Bind(Napi::Env env) {
     s.size = size;
     if (size == 0) {
       s.data = nullptr;
-    } else if (lent && mode_ == Mode::kInPlace) {
+    } else if (lent && mode_ == Mode::kInPlace && !shared) {
       s.data = const_cast<uint8_t*>(bytes);
     } else {
       s.data = TheBlocks().Take(size, &s.capacity);

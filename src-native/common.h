@@ -314,7 +314,8 @@ class SlimLock {
 //
 // Where a caller's Uint8Array goes depends on the call's form (Mode):
 //   - kInPlace (synchronous calls, which run on the JavaScript thread and return before any JavaScript
-//     runs): SSPI reads and writes the caller's memory itself, as a C caller's. No copy in or out.
+//     runs): SSPI reads and writes the caller's memory itself, as a C caller's. No copy in or out. A view
+//     of a SharedArrayBuffer is copied all the same (another thread could change it under SSPI).
 //   - kCopy (asynchronous calls): Parse() copies it on the JavaScript thread, so a queue thread never
 //     touches JavaScript memory (which the caller could change, transfer or detach meanwhile).
 // Memory the addon supplies (cbBuffer with no pvBuffer; every kCopy copy) comes from a cache of blocks

@@ -14,7 +14,9 @@
  * Ownership, by the call's form:
  * - A synchronous call lends your Uint8Arrays to SSPI in place, as a C caller's memory: SSPI reads and
  *   writes them directly, nothing is copied in or out. No JavaScript runs between the addon taking the
- *   memory (after it has read every property of every SecBuffer) and SSPI returning.
+ *   memory (after it has read every property of every SecBuffer) and SSPI returning. A view of a
+ *   SharedArrayBuffer is the exception: another thread could change it while SSPI reads it, so SSPI gets
+ *   a copy and the results are written back, as for an asynchronous call.
  * - An `...Async` call copies your buffers before it is queued (a queue thread never touches JavaScript
  *   memory, which you could change, transfer or detach meanwhile) and writes the results back into them
  *   when it settles.

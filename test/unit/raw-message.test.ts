@@ -125,6 +125,27 @@ describe('raw message protection: MakeSignature, VerifySignature, EncryptMessage
       expectStatus(verify(p.server, Buffer.from('after the misuse'), sig), S.SEC_E_OK, 'VerifySignature after the misuse');
     });
 
+    it('a SharedArrayBuffer view (copied for SSPI even in a synchronous call): sealed in the caller\'s memory, unsealed again', async () => {
+      using p = await kerberos();
+      const plain = pattern(1024, 9);
+      for (const form of ['sync', 'async'] as const) {
+        const shared = new Uint8Array(new SharedArrayBuffer(plain.length));
+        shared.set(plain);
+        const m: SecBuffer[] = [
+          { BufferType: SECBUFFER.TOKEN, cbBuffer: trailerFor(p) },
+          { BufferType: SECBUFFER.DATA, pvBuffer: shared },
+          { BufferType: SECBUFFER.PADDING, cbBuffer: p.client.sizes().cbBlockSize },
+        ];
+        const status = form === 'sync' ? EncryptMessage(p.client.handle, 0, m, 0) : await EncryptMessageAsync(p.client.handle, 0, m, 0);
+        expectStatus(status, S.SEC_E_OK, `${form} EncryptMessage`);
+        assert.equal(m[1].pvBuffer!.buffer, shared.buffer, `${form}: DATA is still a view of the caller's SharedArrayBuffer`);
+        assert.notDeepEqual(Buffer.from(shared), plain, `${form}: the ciphertext was written back into it`);
+        const u = unsealBuffers(sealed(m).token, sealed(m).data);
+        expectStatus(DecryptMessage(p.server.handle, u, 0).status, S.SEC_E_OK, `${form} DecryptMessage`);
+        assert.deepEqual(Buffer.from(u[1].pvBuffer!.subarray(0, u[1].cbBuffer)), plain, `${form}: the plaintext again`);
+      }
+    });
+
     it('a getter that detaches a buffer already read (sync: lent to SSPI in place; async: copied) gets a RangeError, never freed memory', async () => {
       using p = await kerberos();
       for (const form of ['sync', 'async'] as const) {
