@@ -82,13 +82,19 @@ Blocks& TheBlocks() {
   throw Napi::TypeError::New(env, text);
 }
 
-uint32_t FieldUint32(Napi::Env env, const Napi::Value& v, const char* what, uint32_t i, const char* field) {
-  if (v.IsNumber()) {
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (d >= 0 && d <= 4294967295.0 && d == static_cast<double>(static_cast<uint64_t>(d))) return static_cast<uint32_t>(d);
-    ThrowAt(env, true, what, i, std::string(".") + field + " must be an integer from 0 to 0xFFFFFFFF");
-  }
-  ThrowAt(env, false, what, i, std::string(".") + field + " must be a number");
+napi_valuetype TypeOf(Napi::Env env, napi_value v) {
+  napi_valuetype type = napi_undefined;
+  NAPI_THROW_IF_FAILED(env, napi_typeof(env, v, &type), napi_undefined);
+  return type;
+}
+
+// A SecBuffer field that must be an integer from 0 to 0xFFFFFFFF. Every call reads a few of these, so
+// a number costs one Node-API call (napi_get_value_double fails for anything else).
+uint32_t FieldUint32(Napi::Env env, napi_value v, const char* what, uint32_t i, const char* field) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok) ThrowAt(env, false, what, i, std::string(".") + field + " must be a number");
+  if (d >= 0 && d <= 4294967295.0 && d == static_cast<double>(static_cast<uint64_t>(d))) return static_cast<uint32_t>(d);
+  ThrowAt(env, true, what, i, std::string(".") + field + " must be an integer from 0 to 0xFFFFFFFF");
 }
 
 }  // namespace
@@ -106,7 +112,8 @@ BufferDesc::~BufferDesc() {
 
 void BufferDesc::Parse(const Napi::Value& value, const char* what, bool packageMayAllocate, Mode mode) {
   Napi::Env env = value.Env();
-  if (value.IsNull() || value.IsUndefined()) return;
+  napi_valuetype type = TypeOf(env, value);
+  if (type == napi_null || type == napi_undefined) return;
   if (!value.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of SecBuffers or null");
   Napi::Array arr = value.As<Napi::Array>();
   uint32_t n = arr.Length();
@@ -123,17 +130,26 @@ void BufferDesc::Parse(const Napi::Value& value, const char* what, bool packageM
   count_ = n;
   for (uint32_t i = 0; i < n; i++) {
     Napi::Value v = arr.Get(i);
-    if (!v.IsObject()) ThrowAt(env, false, what, i, " must be a SecBuffer { BufferType, cbBuffer?, pvBuffer? }");
+    if (TypeOf(env, v) != napi_object) ThrowAt(env, false, what, i, " must be a SecBuffer { BufferType, cbBuffer?, pvBuffer? }");
     Napi::Object o = v.As<Napi::Object>();
     types_[i] = FieldUint32(env, o.Get("BufferType"), what, i, "BufferType");
     Napi::Value pv = o.Get("pvBuffer");
     Napi::Value cb = o.Get("cbBuffer");
-    if (!pv.IsUndefined() && !pv.IsNull() &&
-        (!pv.IsTypedArray() || pv.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)) {
-      ThrowAt(env, false, what, i, ".pvBuffer must be a Buffer, a Uint8Array or null");
+    napi_valuetype pvType = TypeOf(env, pv);
+    memory_[i] = nullptr;
+    if (pvType != napi_undefined && pvType != napi_null) {
+      napi_typedarray_type type = napi_int8_array;
+      size_t length = 0, offset = 0;
+      void* data = nullptr;
+      napi_value arrayBuffer = nullptr;
+      if (pvType != napi_object || napi_get_typedarray_info(env, pv, &type, &length, &data, &arrayBuffer, &offset) != napi_ok ||
+          type != napi_uint8_array) {
+        ThrowAt(env, false, what, i, ".pvBuffer must be a Buffer, a Uint8Array or null");
+      }
+      memory_[i] = pv;
     }
-    memory_[i] = pv.IsUndefined() || pv.IsNull() ? nullptr : static_cast<napi_value>(pv);
-    sized_[i] = !(cb.IsUndefined() || cb.IsNull());
+    napi_valuetype cbType = TypeOf(env, cb);
+    sized_[i] = cbType != napi_undefined && cbType != napi_null;
     sizes_[i] = sized_[i] ? FieldUint32(env, cb, what, i, "cbBuffer") : 0;
     if (sizes_[i] > kMaxBufferBytes) ThrowAt(env, true, what, i, ".cbBuffer is larger than 64 MiB");
   }
