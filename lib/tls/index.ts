@@ -144,9 +144,11 @@ export const DEFAULT_MAX_PENDING_TLS_HANDSHAKES = 256;
 /** Default {@link ServerOptions.maxPendingHandshakesPerAddress}. */
 export const DEFAULT_MAX_PENDING_TLS_HANDSHAKES_PER_ADDRESS = 32;
 
+/** A count option: TypeError for another type, RangeError for a number that is not a positive integer (as lib/http's options). */
 function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new TypeError(`options.${name} must be a positive integer`);
+  if (typeof value !== 'number') throw new TypeError(`options.${name} must be a number`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`options.${name} must be a positive integer; got ${value}`);
   return value;
 }
 
@@ -250,8 +252,9 @@ export class TlsServer extends net.Server {
  * Creates a TLS server on Schannel, like Node's `tls.createServer`: listen() it as any net.Server.
  * @param options - see {@link ServerOptions}.
  * @param listener - added as a 'secureConnection' listener.
- * @throws TypeError without a certificate or credentials. AcquireCredentialsHandle failures come as
- *   the server's 'error'.
+ * @throws TypeError without a certificate or credentials, or for an option of the wrong type; RangeError
+ *   for maxPendingHandshakes / maxPendingHandshakesPerAddress that are not positive integers.
+ *   AcquireCredentialsHandle failures come as the server's 'error'.
  */
 export function createServer(options: ServerOptions, listener?: (socket: TlsSocket) => void): TlsServer {
   return new TlsServer(options, listener);

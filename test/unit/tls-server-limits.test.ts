@@ -120,10 +120,14 @@ describe('TlsServer: handshakes in progress are bounded', () => {
     }
   });
 
-  it('option values: positive integers, else TypeError', () => {
-    for (const v of [0, -1, 1.5, '4', null]) {
+  it('option values: positive integers; another type is a TypeError, another number a RangeError (as lib/http\'s options)', () => {
+    for (const v of ['4', null, {}]) {
       assert.throws(() => createServer({ certificate, maxPendingHandshakes: v as never }), TypeError);
       assert.throws(() => createServer({ certificate, maxPendingHandshakesPerAddress: v as never }), TypeError);
+    }
+    for (const v of [0, -1, 1.5, NaN, Infinity]) {
+      assert.throws(() => createServer({ certificate, maxPendingHandshakes: v }), RangeError);
+      assert.throws(() => createServer({ certificate, maxPendingHandshakesPerAddress: v }), RangeError);
     }
   });
 });
