@@ -15,8 +15,8 @@ constexpr uint32_t kMaxBufferBytes = 1u << 26;  // 64 MiB: far above any token, 
 // node.exe under Wine: heap allocation was ~9% of a Kerberos handshake's time, in the heap's general
 // (non-LFH) path that blocks of cbMaxToken (12,000 B) and up take.
 //
-// Invariant: every cached block is all zero bytes (a new block is zeroed; a block coming back was
-// wiped over every byte it lent), so a block taken for "cbBuffer zero bytes" needs no memset.
+// Invariant: every cached block is all zero bytes (a new block is zeroed; a block coming back is wiped
+// over its whole capacity), so a block taken for "cbBuffer zero bytes" needs no memset.
 class Blocks {
  public:
   static constexpr size_t kMinBlock = 4096;         // size classes 4 KiB, 8 KiB, ... 1 MiB
@@ -104,7 +104,9 @@ BufferDesc::~BufferDesc() {
   for (size_t i = 0; i < count_; i++) {
     Span& s = spans_[i];
     if (!s.owned || s.data == nullptr) continue;
-    SecureZeroMemory(s.data, s.size);
+    // The whole block, not only the cbBuffer bytes SSPI was given: the cache's blocks must be all zero
+    // again even if a package wrote past cbBuffer.
+    SecureZeroMemory(s.data, s.capacity);
     TheBlocks().Give(s.data, s.capacity);
     s.data = nullptr;
   }
