@@ -321,22 +321,29 @@ class SlimLock {
 // Memory the addon supplies (cbBuffer with no pvBuffer; every kCopy copy) comes from a cache of blocks
 // (buffers.cc, Blocks), wiped (SecureZeroMemory: it may hold plaintext or keys) when the call ends.
 //
-// After the call, Collect() reports for each buffer what SSPI left in its SecBuffer (BufferType,
-// cbBuffer) and where pvBuffer points:
-//   - into the memory of buffer j at some offset (its own, or another one's: DecryptMessage's DATA
-//     buffer inside the STREAM buffer, Schannel's EXTRA inside the input): { at: [j, offset] }; the final
-//     bytes of addon memory j come back once in `data[j]` (a caller's writable buffer in kCopy mode: all of
-//     it, to be written back; memory the addon supplied: as far as any SecBuffer's [offset, offset +
-//     cbBuffer) reaches into it; in-place memory: null, it is already the caller's);
-//   - into memory the package allocated (only when the call allows it: ISC/ASC with *_ALLOCATE_MEMORY):
-//     { bytes } copied, then FreeContextBuffer exactly once, failure statuses included;
-//   - NULL: nothing.
+// After the call, Collect() reports for each buffer i what SSPI left in its SecBuffer, as numbers in a
+// Float64Array: [count, then per buffer: BufferType, cbBuffer, where, offset]. `where` says what pvBuffer
+// points to:
+//   - j >= 0: the memory of buffer j at `offset` (its own, or another one's: DecryptMessage's DATA buffer
+//     inside the STREAM buffer, Schannel's EXTRA inside the input);
+//   - kPackageMemory (-2): memory the package allocated (only when the call allows it: ISC/ASC with
+//     *_ALLOCATE_MEMORY), copied into a Buffer, then FreeContextBuffer exactly once, failure statuses
+//     included;
+//   - kNowhere (-1): NULL, or memory nobody lent (not read).
+// Buffers JavaScript needs come with it: then the result is an Array [numbers, value_0, ..., value_n-1],
+// value_j being the final bytes of addon memory j (a caller's writable buffer in kCopy mode: all of it, to
+// be written back; memory the addon supplied: as far as any SecBuffer's [offset, offset + cbBuffer) reaches
+// into it) or buffer j's package memory copy; a hole where there is nothing (in-place memory is already
+// the caller's). Without any, the result is the Float64Array alone.
 // lib/raw/buffers.ts writes this back into the caller's SecBuffer objects and Uint8Arrays, as SSPI
 // writes into a C caller's structures.
 class BufferDesc {
  public:
   enum class Mode { kInPlace, kCopy };
   static constexpr size_t kMaxBuffers = 16;  // SSPI calls use at most a handful
+  static constexpr size_t kWordsPerBuffer = 4;
+  static constexpr double kNowhere = -1;
+  static constexpr double kPackageMemory = -2;
 
   BufferDesc() = default;
   BufferDesc(const BufferDesc&) = delete;
@@ -363,8 +370,8 @@ class BufferDesc {
   // for a call whose result was never collected.
   void FreePackageMemory();
 
-  // After the call: { buffers: [{ BufferType, cbBuffer, at?: [j, offset], bytes? }], data: (Buffer|null)[] },
-  // or null when the array was absent.
+  // After the call: Float64Array | [Float64Array, ...Buffer holes] as described above, or null when the
+  // array was absent.
   Napi::Value Collect(Napi::Env env);
 
  private:

@@ -49,11 +49,19 @@ export interface SecBuffer {
 /** A SecBufferDesc ([SecBufferDesc](https://learn.microsoft.com/en-us/windows/win32/api/sspi/ns-sspi-secbufferdesc)): its buffers. */
 export type SecBufferDesc = SecBuffer[];
 
-/** What the addon reports for one SecBufferDesc after a call (src-native/buffers.cc, BufferDesc::Collect). */
-export interface NativeDescResult {
-  buffers: { BufferType: number; cbBuffer: number; at?: [number, number]; bytes?: Buffer }[];
-  data: (Buffer | null)[];
-}
+/**
+ * What the addon reports for one SecBufferDesc after a call (src-native/buffers.cc, BufferDesc::Collect):
+ * a Float64Array `[count, then per buffer: BufferType, cbBuffer, where, offset]`, alone or as the first
+ * element of an array whose element 1 + j holds buffer j's bytes (see {@link writeBack}).
+ */
+export type NativeDescResult = Float64Array | [Float64Array, ...(Buffer | undefined)[]];
+
+/**
+ * `where` of {@link NativeDescResult}: the index of the buffer whose memory pvBuffer points into (>= 0),
+ * memory the package allocated (its copy comes with the result), or -1: NULL, or memory nobody lent.
+ */
+const PACKAGE_MEMORY = -2;
+const WORDS_PER_BUFFER = 4;
 
 /** The pvBuffer of each SecBuffer as passed, kept to write results back into. */
 export type Snapshot = { desc: SecBufferDesc; memory: (Uint8Array | null | undefined)[] } | null;
@@ -65,33 +73,45 @@ export function snapshot(desc: SecBufferDesc | null | undefined): Snapshot {
 }
 
 /**
- * Writes a call's results back into the caller's SecBufferDesc: every writable buffer's bytes into
- * the caller's Uint8Array (or a new Buffer where the addon supplied the memory), then each SecBuffer's
- * BufferType, cbBuffer and pvBuffer as SSPI left them.
+ * Writes a call's results back into the caller's SecBufferDesc: every span's bytes the addon returned
+ * into the caller's Uint8Array (or a new Buffer where the addon supplied the memory), then each
+ * SecBuffer's BufferType, cbBuffer and pvBuffer as SSPI left them.
  */
 export function writeBack(snap: Snapshot, result: NativeDescResult | null): void {
   if (!snap || !result) return;
-  const memory: (Uint8Array | null)[] = result.data.map((bytes, j) => {
+  const numbers = result instanceof Float64Array ? result : result[0];
+  // Element 1 + j: buffer j's bytes (element 0 is `numbers`).
+  const values = result instanceof Float64Array ? undefined : (result as unknown as (Buffer | undefined)[]);
+  const count = numbers[0];
+  const memory: (Uint8Array | null)[] = [];
+  for (let j = 0; j < count; j++) {
     const own = snap.memory[j];
-    if (!bytes) return own instanceof Uint8Array ? own : null;
-    if (own instanceof Uint8Array && own.byteLength >= bytes.length) {
+    const bytes = numbers[1 + WORDS_PER_BUFFER * j + 2] === PACKAGE_MEMORY ? undefined : values?.[1 + j];
+    if (!bytes) {
+      memory.push(own instanceof Uint8Array ? own : null);
+    } else if (own instanceof Uint8Array && own.byteLength >= bytes.length) {
       own.set(bytes);
-      return own;
-    }
-    return bytes;
-  });
-  result.buffers.forEach((r, i) => {
-    const b = snap.desc[i];
-    b.BufferType = r.BufferType;
-    b.cbBuffer = r.cbBuffer;
-    if (r.at) {
-      const [j, offset] = r.at;
-      const mem = memory[j];
-      b.pvBuffer = mem ? mem.subarray(offset, Math.min(mem.byteLength, offset + r.cbBuffer)) : null;
+      memory.push(own);
     } else {
-      b.pvBuffer = r.bytes ?? null;
+      memory.push(bytes);
     }
-  });
+  }
+  for (let i = 0; i < count; i++) {
+    const w = 1 + WORDS_PER_BUFFER * i;
+    const b = snap.desc[i];
+    b.BufferType = numbers[w];
+    b.cbBuffer = numbers[w + 1];
+    const where = numbers[w + 2];
+    if (where >= 0) {
+      const mem = memory[where];
+      const offset = numbers[w + 3];
+      b.pvBuffer = mem ? mem.subarray(offset, Math.min(mem.byteLength, offset + b.cbBuffer)) : null;
+    } else if (where === PACKAGE_MEMORY) {
+      b.pvBuffer = values?.[1 + i] ?? null;
+    } else {
+      b.pvBuffer = null;
+    }
+  }
 }
 
 /** The SECBUFFER_* type of a BufferType, without the READONLY attribute bits. */
