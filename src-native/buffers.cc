@@ -241,15 +241,30 @@ void BufferDesc::FreePackageMemory() {
   }
 }
 
-Napi::Value BufferDesc::Collect(Napi::Env env) {
+Napi::Value BufferDesc::Collect(Napi::Env env, size_t slot) {
   if (!present_) return env.Null();
   // The numbers go into one Float64Array (two Node-API calls, however many buffers): building an object
-  // per SecBuffer was most of a call's marshalling (measured: ~3 of ~5 us for two buffers).
+  // per SecBuffer was most of a call's marshalling (measured: ~3 of ~5 us for two buffers). A
+  // synchronous call writes them into the environment's scratch ArrayBuffer (its JavaScript caller reads
+  // them before anything else runs), so it allocates no memory for them: an ArrayBuffer per call is only
+  // freed by V8 on a later turn of the event loop, which a synchronous loop may not give.
   const size_t words = 1 + kWordsPerBuffer * count_;
   void* raw = nullptr;
   napi_value arrayBuffer = nullptr, numbers = nullptr;
-  NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, words * sizeof(double), &raw, &arrayBuffer), Napi::Value());
-  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, napi_float64_array, words, arrayBuffer, 0, &numbers), Napi::Value());
+  size_t byteOffset = 0;
+  if (mode_ == Mode::kInPlace) {
+    AddonData* data = env.GetInstanceData<AddonData>();
+    if (data->resultScratch.IsEmpty()) {
+      data->resultScratch = Napi::Persistent(Napi::ArrayBuffer::New(env, kScratchSlots * kSlotWords * sizeof(double)));
+    }
+    Napi::ArrayBuffer scratch = data->resultScratch.Value();
+    arrayBuffer = scratch;
+    byteOffset = slot * kSlotWords * sizeof(double);
+    raw = static_cast<uint8_t*>(scratch.Data()) + byteOffset;
+  } else {
+    NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, words * sizeof(double), &raw, &arrayBuffer), Napi::Value());
+  }
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, napi_float64_array, words, arrayBuffer, byteOffset, &numbers), Napi::Value());
   double* f = static_cast<double*>(raw);  // an ArrayBuffer's memory does not move
   f[0] = static_cast<double>(count_);
   // How far SecBuffers reach into each memory span (what of addon-supplied memory JavaScript can see).

@@ -45,6 +45,9 @@ struct Channel;  // queue.cc: one delivery channel per environment
 // Per-environment state (one per main thread / worker_thread): constructors of the handle classes, and
 // the channel that brings asynchronous results back to this environment's JavaScript thread.
 struct AddonData {
+  // Synchronous calls' SecBufferDesc results (BufferDesc::Collect): one ArrayBuffer per environment,
+  // read by lib/raw/buffers.ts before the call returns to its caller, so no call allocates one.
+  Napi::Reference<Napi::ArrayBuffer> resultScratch;
   Napi::FunctionReference credHandleCtor;
   Napi::FunctionReference ctxtHandleCtor;
   Napi::FunctionReference certStoreCtor;    // HCERTSTORE objects (schannel.cc)
@@ -342,6 +345,8 @@ class BufferDesc {
   enum class Mode { kInPlace, kCopy };
   static constexpr size_t kMaxBuffers = 16;  // SSPI calls use at most a handful
   static constexpr size_t kWordsPerBuffer = 4;
+  static constexpr size_t kSlotWords = 1 + kWordsPerBuffer * kMaxBuffers;  // one SecBufferDesc's numbers
+  static constexpr size_t kScratchSlots = 2;                                // ISC / ASC: input and output
   static constexpr double kNowhere = -1;
   static constexpr double kPackageMemory = -2;
 
@@ -371,8 +376,10 @@ class BufferDesc {
   void FreePackageMemory();
 
   // After the call: Float64Array | [Float64Array, ...Buffer holes] as described above, or null when the
-  // array was absent.
-  Napi::Value Collect(Napi::Env env);
+  // array was absent. A synchronous call's Float64Array is a view of the environment's scratch
+  // (AddonData::resultScratch) at `slot` (0 or 1: a call's first or second SecBufferDesc), valid until
+  // the next call; an asynchronous call's is its own.
+  Napi::Value Collect(Napi::Env env, size_t slot = 0);
 
  private:
   // The memory behind buffer i as passed: the caller's (in place) or the addon's (owned).

@@ -85,7 +85,7 @@ class HandshakeCall : public ContextCall {
     // Input buffers come back too: SECBUFFER_EXTRA and SECBUFFER_MISSING report their counts there,
     // also with SEC_E_INCOMPLETE_MESSAGE; output buffers also after a failure (KRB-ERROR, alerts).
     result.Set("input", input_.Collect(env));
-    result.Set("output", output_.Collect(env));
+    result.Set("output", output_.Collect(env, 1));
     return result;
   }
 
