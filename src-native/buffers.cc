@@ -82,6 +82,26 @@ Blocks& TheBlocks() {
   throw Napi::TypeError::New(env, text);
 }
 
+// A Uint8Array's memory (data NULL once its ArrayBuffer is detached) and its ArrayBuffer.
+struct Uint8View {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  napi_value arrayBuffer = nullptr;
+};
+
+// False when `value` is not a Uint8Array (a Buffer is one).
+bool ViewOf(napi_env env, napi_value value, Uint8View* view) {
+  napi_typedarray_type type = napi_int8_array;
+  size_t offset = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &view->length, &data, &view->arrayBuffer, &offset) != napi_ok ||
+      type != napi_uint8_array) {
+    return false;
+  }
+  view->data = static_cast<const uint8_t*>(data);
+  return true;
+}
+
 napi_valuetype TypeOf(Napi::Env env, napi_value v) {
   napi_valuetype type = napi_undefined;
   NAPI_THROW_IF_FAILED(env, napi_typeof(env, v, &type), napi_undefined);
@@ -140,14 +160,8 @@ void BufferDesc::Parse(const Napi::Value& value, const char* what, bool packageM
     napi_valuetype pvType = TypeOf(env, pv);
     memory_[i] = nullptr;
     if (pvType != napi_undefined && pvType != napi_null) {
-      napi_typedarray_type type = napi_int8_array;
-      size_t length = 0, offset = 0;
-      void* data = nullptr;
-      napi_value arrayBuffer = nullptr;
-      if (pvType != napi_object || napi_get_typedarray_info(env, pv, &type, &length, &data, &arrayBuffer, &offset) != napi_ok ||
-          type != napi_uint8_array) {
-        ThrowAt(env, false, what, i, ".pvBuffer must be a Buffer, a Uint8Array or null");
-      }
+      Uint8View view;
+      if (pvType != napi_object || !ViewOf(env, pv, &view)) ThrowAt(env, false, what, i, ".pvBuffer must be a Buffer, a Uint8Array or null");
       memory_[i] = pv;
     }
     napi_valuetype cbType = TypeOf(env, cb);
@@ -168,17 +182,15 @@ void BufferDesc::Bind(Napi::Env env) {
     size_t available = 0;
     bool shared = false;
     if (lent) {
-      napi_typedarray_type type;
-      size_t length = 0, offset = 0;
-      void* data = nullptr;
-      napi_value arrayBuffer = nullptr;
-      NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, memory_[i], &type, &length, &data, &arrayBuffer, &offset));
-      bytes = static_cast<const uint8_t*>(data);
-      available = bytes ? length : 0;  // a detached buffer has no memory
+      // Parse saw a Uint8Array here; read again now that no getter can run any more.
+      Uint8View view;
+      if (!ViewOf(env, memory_[i], &view)) ThrowAt(env, false, what, i, ".pvBuffer must be a Buffer, a Uint8Array or null");
+      bytes = view.data;
+      available = bytes ? view.length : 0;  // a detached buffer has no memory
       // A view of a SharedArrayBuffer (napi_is_arraybuffer is false for one): other threads may change
       // it while SSPI reads it, so SSPI gets a copy even in a synchronous call.
       bool plain = true;
-      NAPI_THROW_IF_FAILED_VOID(env, napi_is_arraybuffer(env, arrayBuffer, &plain));
+      NAPI_THROW_IF_FAILED_VOID(env, napi_is_arraybuffer(env, view.arrayBuffer, &plain));
       shared = !plain;
     }
     uint32_t size = sizes_[i];
@@ -208,6 +220,7 @@ void BufferDesc::Bind(Napi::Env env) {
     supplied_[i] = s.data;
   }
 }
+
 SecBufferDesc* BufferDesc::desc() {
   if (!present_) return nullptr;
   desc_.ulVersion = SECBUFFER_VERSION;
