@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Seconds per contender per round (SSPI_BENCH_SECONDS, default 2). */
 export const SECONDS = Number(process.env.SSPI_BENCH_SECONDS ?? 2);
@@ -44,6 +45,39 @@ export async function rate(seconds: number, fn: () => Promise<void> | void, para
     }
   }));
   return { perSecond: n / ((performance.now() - start) / 1000), count: n, ...(latencies ? { latencies } : {}) };
+}
+
+/** The event loop's delay while `work` runs again and again for about `seconds`. */
+export interface LoopDelay {
+  /** monitorEventLoopDelay's percentiles and maximum (1 ms resolution), in ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** How many times `work` ran, and in how many seconds. */
+  runs: number;
+  elapsed: number;
+}
+
+/**
+ * Runs `work` again and again for about `seconds` with monitorEventLoopDelay enabled (and a 1 ms
+ * interval, so the loop is sampled even while idle); throws what `work` throws.
+ */
+export async function eventLoopDelay(seconds: number, work: () => Promise<void>): Promise<LoopDelay> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const ticker = setInterval(() => undefined, 1);
+  const start = performance.now();
+  let runs = 0;
+  try {
+    while (performance.now() < start + seconds * 1000) {
+      await work();
+      runs++;
+    }
+  } finally {
+    clearInterval(ticker);
+    h.disable();
+  }
+  return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, runs, elapsed: (performance.now() - start) / 1000 };
 }
 
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
