@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { CredentialsAttributeMap, queryCredentialsAttribute } from './attributes';
 import { Certificate } from './certificates';
 import { CREDSSP_SUBMIT_TYPE, SCH, SCH_CRED, SCHANNEL, SECPKG_CRED, SECPKG_CRED_ATTR, SP_PROT } from './constants';
@@ -61,10 +62,10 @@ export type RevocationCheck = 'none' | 'end-certificate' | 'chain' | 'chain-excl
  * Schannel options of {@link Credentials.acquire} (`package: 'Schannel'`), and the inner TLS credentials
  * of CredSSP. They become an
  * [SCH_CREDENTIALS](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials)
- * by default, the structure that enables TLS 1.3 on Microsoft's Schannel (with SCHANNEL_CRED Microsoft's
- * Schannel offers TLS 1.2 at most), or an
- * [SCHANNEL_CRED](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred)
- * with `schannelCredVersion: 'SCHANNEL_CRED'` (for Windows versions older than SCH_CREDENTIALS).
+ * where Windows has it (10 1809 / Server 2019, build 17763, and later), the structure that enables TLS 1.3 on
+ * Microsoft's Schannel (with SCHANNEL_CRED Microsoft's Schannel offers TLS 1.2 at most), or else an
+ * [SCHANNEL_CRED](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred);
+ * `schannelCredVersion` chooses one explicitly ({@link defaultSchannelCredVersion}).
  */
 export interface SchannelOptions {
   /** The certificate with its private key: a server's (required for 'inbound'), or a client's. */
@@ -101,7 +102,11 @@ export interface SchannelOptions {
   disabledCrypto?: CRYPTO_SETTINGS[];
   /** Further SCH_CRED_* / SCH_* bits, ORed into dwFlags. */
   flags?: number;
-  /** 'SCH_CREDENTIALS' (default) or 'SCHANNEL_CRED'. */
+  /**
+   * 'SCH_CREDENTIALS' or 'SCHANNEL_CRED'. Default: {@link defaultSchannelCredVersion} (SCH_CREDENTIALS from
+   * Windows 10 1809 / Server 2019 on, SCHANNEL_CRED before), or SCH_CREDENTIALS whenever `disabledCrypto`
+   * is given (only it carries that).
+   */
   schannelCredVersion?: 'SCH_CREDENTIALS' | 'SCHANNEL_CRED';
 }
 
@@ -187,6 +192,27 @@ const REVOCATION: Record<RevocationCheck, number> = {
   'chain-exclude-root': SCH_CRED.REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT,
 };
 
+/** The first Windows build with SCH_CREDENTIALS: Windows 10 1809 and Windows Server 2019 (10.0.17763). */
+const SCH_CREDENTIALS_FIRST_BUILD = 17763;
+
+/**
+ * The structure {@link Credentials.acquire} sends to Schannel when `schannelCredVersion` is not given, from
+ * the Windows version `os.release()` reports ('10.0.17763'): 'SCH_CREDENTIALS' on Windows 10 1809 /
+ * Windows Server 2019 (build 17763) and later, the first versions with it
+ * ([SCH_CREDENTIALS](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials),
+ * Requirements), and 'SCHANNEL_CRED' on older Windows (Windows 8.1, Server 2012 R2 and 2016, Windows 10
+ * before 1809), whose Schannel does not know SCH_CREDENTIALS. A version string that does not parse gives
+ * 'SCH_CREDENTIALS'.
+ * @param version - a Windows version as `os.release()` gives it; default the running system's.
+ */
+export function defaultSchannelCredVersion(version: string = release()): 'SCH_CREDENTIALS' | 'SCHANNEL_CRED' {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!m) return 'SCH_CREDENTIALS';
+  const [major, minor, build] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major > 10 || (major === 10 && (minor > 0 || build >= SCH_CREDENTIALS_FIRST_BUILD))) return 'SCH_CREDENTIALS';
+  return 'SCHANNEL_CRED';
+}
+
 /** The bits of `pair` for the side(s) of `use`. */
 function sideBits(pair: [number, number], use: CredentialUse): number {
   return ((use === 'outbound' ? 0 : pair[0]) | (use === 'inbound' ? 0 : pair[1])) >>> 0;
@@ -203,7 +229,8 @@ function optionalUint32(options: Record<string, unknown>, name: string, what: st
 /**
  * The pAuthData {@link Credentials.acquire} sends to Schannel for these options: an
  * [SCH_CREDENTIALS](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials)
- * (default; `protocols` become TLS_PARAMETERS.grbitDisabledProtocols, the complement of what is allowed
+ * (where Windows has it: {@link defaultSchannelCredVersion}; `protocols` become
+ * TLS_PARAMETERS.grbitDisabledProtocols, the complement of what is allowed
  * among SSL 2.0 to TLS 1.3 on the side(s) of `use`), or an
  * [SCHANNEL_CRED](https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-schannel_cred)
  * (`protocols` as grbitEnabledProtocols). For raw AcquireCredentialsHandle callers who want the facade's
@@ -219,7 +246,8 @@ function schannelCred(options: Record<string, unknown>, use: CredentialUse, what
   const certificate = own(options, 'certificate');
   if (certificate !== undefined && !(certificate instanceof Certificate)) throw new TypeError(`${what}.certificate must be a Certificate`);
   if (certificate instanceof Certificate && certificate.disposed) throw new Error(`${what}.certificate has been disposed`);
-  const version = own(options, 'schannelCredVersion') ?? 'SCH_CREDENTIALS';
+  const version = own(options, 'schannelCredVersion')
+    ?? (own(options, 'disabledCrypto') !== undefined ? 'SCH_CREDENTIALS' : defaultSchannelCredVersion());
   if (version !== 'SCH_CREDENTIALS' && version !== 'SCHANNEL_CRED') {
     throw new TypeError(`${what}.schannelCredVersion must be 'SCH_CREDENTIALS' or 'SCHANNEL_CRED'`);
   }

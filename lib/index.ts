@@ -26,7 +26,7 @@ export type { SecBuffer } from './raw/buffers';
 export type { AcquireCredentialsOptions, AuthIdentity, CredentialUse } from './credentials';
 export type { SchannelOptions, SchannelAcquireOptions, CredSspAcquireOptions, TlsProtocol, RevocationCheck } from './credentials';
 export { Certificate } from './certificates';
-export { schannelAuthData } from './credentials';
+export { defaultSchannelCredVersion, schannelAuthData } from './credentials';
 export type { PfxOptions, StoreQuery } from './certificates';
 export {
   SecurityContext, ClientContext, ServerContext, DEFAULT_ISC_REQ, DEFAULT_ASC_REQ,

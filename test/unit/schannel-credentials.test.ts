@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { release } from 'node:os';
 
 import { Certificate } from '../../lib/certificates';
-import { ASC_REQ, CREDSSP_SUBMIT_TYPE, ISC_REQ, SCH, SCH_CRED, SECBUFFER, SECPKG_ATTR, SP_PROT } from '../../lib/constants';
+import { ASC_REQ, CREDSSP_SUBMIT_TYPE, ISC_REQ, SCH, SCH_CRED, SCHANNEL, SECBUFFER, SECPKG_ATTR, SP_PROT } from '../../lib/constants';
 import { ClientContext, ServerContext } from '../../lib/context';
-import { Credentials, schannelAuthData } from '../../lib/credentials';
+import { Credentials, defaultSchannelCredVersion, schannelAuthData } from '../../lib/credentials';
 import { SspiError } from '../../lib/errors';
 import { handleFigures, SCH_CREDENTIALS, SCHANNEL_CRED } from '../../lib/raw';
 import { keyPair, makeCertificate, makePfx } from '../support/certificates';
@@ -84,11 +85,37 @@ describe('Schannel credentials (Credentials.acquire with a Certificate)', () => 
       SP_PROT.SSL2_CLIENT | SP_PROT.SSL3_CLIENT | SP_PROT.TLS1_0_CLIENT | SP_PROT.TLS1_1_CLIENT | SP_PROT.TLS1_2_CLIENT);
     assert.equal(outbound.dwFlags, SCH_CRED.AUTO_CRED_VALIDATION, 'a client validates the server by default');
     const legacy = schannelAuthData({ protocols: ['TLSv1.2'], manualValidation: true, strongCrypto: true, revocation: 'chain' }, 'both') as SCHANNEL_CRED;
-    assert.equal(legacy.dwVersion, SCH.CREDENTIALS_VERSION, 'SCH_CREDENTIALS unless asked');
+    // Not asked: the structure this Windows has (Wine 10 reports 10.0.19043, after SCH_CREDENTIALS came in).
+    assert.equal(legacy.dwVersion, defaultSchannelCredVersion() === 'SCH_CREDENTIALS' ? SCH.CREDENTIALS_VERSION : SCHANNEL.CRED_VERSION);
     const old = schannelAuthData({ protocols: ['TLSv1.2'], schannelCredVersion: 'SCHANNEL_CRED', manualValidation: true, strongCrypto: true, revocation: 'chain' }, 'both') as SCHANNEL_CRED;
     assert.equal(old.grbitEnabledProtocols, SP_PROT.TLS1_2);
     assert.equal(old.dwFlags, SCH_CRED.MANUAL_CRED_VALIDATION | SCH.USE_STRONG_CRYPTO | SCH_CRED.REVOCATION_CHECK_CHAIN);
     assert.equal(schannelAuthData({}).hasOwnProperty('pTlsParameters'), false, 'no restriction: the system defaults');
+  });
+
+  it('sends SCH_CREDENTIALS from Windows 10 1809 / Server 2019 (build 17763) on, SCHANNEL_CRED before', () => {
+    // SCH_CREDENTIALS' Requirements: "Windows 10 1809" / "Windows Server 1809"
+    // (https://learn.microsoft.com/en-us/windows/win32/api/schannel/ns-schannel-sch_credentials); older
+    // Schannel knows only SCHANNEL_CRED. os.release() gives 'major.minor.build'.
+    const cases: [string, string][] = [
+      ['10.0.17763', 'SCH_CREDENTIALS'], // Windows 10 1809, Windows Server 2019
+      ['10.0.20348', 'SCH_CREDENTIALS'], // Windows Server 2022
+      ['10.0.26100', 'SCH_CREDENTIALS'], // Windows 11 24H2, Windows Server 2025
+      ['10.0.17134', 'SCHANNEL_CRED'], // Windows 10 1803
+      ['10.0.14393', 'SCHANNEL_CRED'], // Windows Server 2016
+      ['6.3.9600', 'SCHANNEL_CRED'], // Windows 8.1, Windows Server 2012 R2
+      ['11.0.0', 'SCH_CREDENTIALS'],
+      ['', 'SCH_CREDENTIALS'], // unparsable: the current structure
+      ['Windows', 'SCH_CREDENTIALS'],
+    ];
+    for (const [version, expected] of cases) assert.equal(defaultSchannelCredVersion(version), expected, version);
+    assert.equal(defaultSchannelCredVersion(), defaultSchannelCredVersion(release()));
+    const chosen = schannelAuthData({}, 'inbound');
+    assert.equal(chosen.dwVersion, defaultSchannelCredVersion() === 'SCH_CREDENTIALS' ? SCH.CREDENTIALS_VERSION : SCHANNEL.CRED_VERSION);
+    // disabledCrypto exists only in SCH_CREDENTIALS: asking for it asks for that structure on any Windows.
+    assert.equal(schannelAuthData({ disabledCrypto: [] }).dwVersion, SCH.CREDENTIALS_VERSION);
+    assert.equal(schannelAuthData({ schannelCredVersion: 'SCHANNEL_CRED' }).dwVersion, SCHANNEL.CRED_VERSION);
+    assert.equal(schannelAuthData({ schannelCredVersion: 'SCH_CREDENTIALS' }).dwVersion, SCH.CREDENTIALS_VERSION);
   });
 
   it('TLS 1.3 only', async () => {
