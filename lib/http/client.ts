@@ -25,7 +25,7 @@ import { tlsServerEndPointBindings } from '../bindings';
 import { ISC_RET } from '../constants';
 import { ClientContext, StepResult } from '../context';
 import { AuthIdentity, Credentials } from '../credentials';
-import { SspiError } from '../errors';
+import { RequirementError, SspiError } from '../errors';
 import { NTLMSSP_SIGNATURE } from './framing';
 import { toLegacyHandler } from './handler';
 
@@ -165,6 +165,17 @@ interface Lease {
 }
 
 type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * A completed context that falls short of the agent's requirements (mutualAuthentication: NTLM never
+ * sets ISC_RET_MUTUAL_AUTH) as the agent reports it: a NegotiateClientError with the RequirementError's
+ * code ('ERR_SSPI_MUTUAL_AUTH_REQUIRED'), naming the peer, the RequirementError as its cause. Any other
+ * error is returned as it is.
+ */
+function unmet(e: unknown, peer: 'server' | 'proxy', scheme: string): unknown {
+  if (!(e instanceof RequirementError)) return e;
+  return new NegotiateClientError(e.code, `${scheme} with the ${peer}: ${e.message}`, { cause: e });
+}
 
 /** An error of the Negotiate/NTLM client: `code` says what went wrong; never holds a token or password. */
 export class NegotiateClientError extends Error {
@@ -407,7 +418,8 @@ function leaseKey(origin: string, route: ProxyRoute | undefined): string {
  * through {@link ClientContext.step} (with channel bindings over HTTPS). The request fails (the
  * fetch rejects, `cause` a {@link NegotiateClientError} or SspiError) when: the server's final
  * token does not verify (a forged AP-REP: SEC_E_*), mutual authentication was required and not
- * proven ('ERR_SSPI_MUTUAL_AUTH_REQUIRED'), the connection changed mid-handshake
+ * proven ('ERR_SSPI_MUTUAL_AUTH_REQUIRED': no final token, or a package without it such as NTLM; its
+ * `cause` then the context's RequirementError), the connection changed mid-handshake
  * ('ERR_SSPI_CONNECTION_CHANGED'), more than `maxLegs` 401s came ('ERR_SSPI_TOO_MANY_LEGS'), or the
  * server sent a malformed token. A 401 with no further token (a wrong password) is handed back as the
  * response. Contexts are disposed when each request's handshake ends.
@@ -635,6 +647,7 @@ export class NegotiateAgent extends Dispatcher {
       try {
         step = await context.step(decodeToken(final));
       } catch (e) {
+        if (e instanceof RequirementError) throw unmet(e, peer, scheme);
         throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_FAILED', `the ${peer}'s final ${scheme} token did not verify: ${(e as Error).message}`, { cause: e });
       }
       this.afterStep(peer, scheme, context, step, leg, true);
@@ -721,7 +734,8 @@ export class NegotiateAgent extends Dispatcher {
     const incoming = offered.find((c) => c.scheme.toLowerCase() === side.scheme!.toLowerCase())?.token;
     const withPeerToken = incoming !== undefined && side.round > 1;
     const step = await side.context.step(withPeerToken ? decodeToken(incoming) : undefined,
-      side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined);
+      side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined)
+      .catch((e: unknown) => { throw unmet(e, side.peer, side.scheme!); });
     this.afterStep(side.peer, side.scheme!, side.context, step, side.round, withPeerToken);
     await res.body.dump();
     if (side.round > 1 && lease.disconnects !== side.disconnects) throw changed(side);

@@ -11,6 +11,7 @@ import { fetch as undiciFetch } from 'undici';
 import { tlsServerEndPointBindings } from '../../lib/bindings';
 import { ClientContext, ServerContext, ServerContextOptions, StepOptions } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
+import { RequirementError } from '../../lib/errors';
 import { NegotiateAgent, NegotiateClientError, sspiFetch } from '../../lib/http/client';
 import { AuthEvent, IntegratedAuthenticator, IntegratedAuthOptions } from '../../lib/http/server';
 import { handleFigures } from '../../lib/raw';
@@ -181,6 +182,17 @@ describe('NegotiateAgent: fetch with Negotiate/NTLM against IntegratedAuthentica
     const server = await forging(() => undefined);
     const cause = await failure(`${server.url}/`, new NegotiateAgent({ origins: [server.url], spn: bed.spn, mutualAuthentication: true }));
     assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_REQUIRED');
+  });
+
+  it('mutualAuthentication over NTLM, which never proves the server: ERR_SSPI_MUTUAL_AUTH_REQUIRED, as for a missing final token', async () => {
+    // NTLM has no mutual authentication: its client context completes on the AUTHENTICATE message without
+    // ISC_RET_MUTUAL_AUTH, so the context's requirement fails there (RequirementError inside), and the
+    // agent reports it with the code it uses when a Kerberos server sends no final token.
+    await listen({ schemes: ['NTLM'] });
+    const cause = await failure(`${base}/`, new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), mutualAuthentication: true }));
+    assert.equal(cause.code, 'ERR_SSPI_MUTUAL_AUTH_REQUIRED');
+    assert.ok(cause.cause instanceof RequirementError && cause.cause.code === 'ERR_SSPI_MUTUAL_AUTH_REQUIRED', String(cause.cause));
+    assert.match(cause.message, /server/);
   });
 
   it('a redirect to another origin is followed without a token, even when that origin challenges', async () => {
