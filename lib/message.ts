@@ -107,21 +107,36 @@ function wrapQop(options: unknown): number {
 
 // ---- wrap ----
 
-function wrapBuffers(context: SecurityContext, data: unknown, options: unknown): { message: SecBuffer[]; qop: number; p: Protection } {
+function wrapBuffers(context: SecurityContext, data: unknown, options: unknown): { message: SecBuffer[]; qop: number; out: Buffer } {
   const bytes = bytesArg(data, 'data', 'wrap');
   const qop = wrapQop(options);
   const p = protection(context, 'EncryptMessage');
+  // One allocation holds TOKEN | DATA | PADDING as the package may fill them: the data are copied in once
+  // (EncryptMessage seals DATA in place), and wrapped() closes the gaps the package leaves in place.
+  const out = Buffer.alloc(p.cbSecurityTrailer + bytes.length + p.cbBlockSize);
+  out.set(bytes, p.cbSecurityTrailer);
   const message: SecBuffer[] = [
-    { BufferType: SECBUFFER.TOKEN, cbBuffer: p.cbSecurityTrailer },
-    { BufferType: SECBUFFER.DATA, pvBuffer: Buffer.from(bytes) },
-    { BufferType: SECBUFFER.PADDING, cbBuffer: p.cbBlockSize },
+    { BufferType: SECBUFFER.TOKEN, pvBuffer: out.subarray(0, p.cbSecurityTrailer) },
+    { BufferType: SECBUFFER.DATA, pvBuffer: out.subarray(p.cbSecurityTrailer, p.cbSecurityTrailer + bytes.length) },
+    { BufferType: SECBUFFER.PADDING, pvBuffer: out.subarray(p.cbSecurityTrailer + bytes.length) },
   ];
-  return { message, qop, p };
+  return { message, qop, out };
 }
 
-function wrapped(context: SecurityContext, status: number, message: SecBuffer[]): Buffer {
+/**
+ * TOKEN | DATA | PADDING as the package wrote them (each SecBuffer's cbBuffer may shrink), moved together
+ * inside the memory wrapBuffers allocated: each lies at or after where it goes, and TypedArray set() copies
+ * overlapping ranges as memmove does.
+ */
+function wrapped(context: SecurityContext, status: number, message: SecBuffer[], out: Buffer): Buffer {
   check(status, 'EncryptMessage', { package: context.package });
-  return Buffer.concat(message.map(bytesOf));
+  let at = 0;
+  for (const b of message) {
+    const bytes = bytesOf(b);
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out.subarray(0, at);
 }
 
 /**
@@ -139,14 +154,14 @@ function wrapped(context: SecurityContext, status: number, message: SecBuffer[])
  *   SEC_E_UNSUPPORTED_FUNCTION (a context negotiated without confidentiality, where the package refuses).
  */
 export function wrap(context: SecurityContext, data: Uint8Array, options?: WrapOptions): Buffer {
-  const { message, qop } = wrapBuffers(context, data, options);
-  return wrapped(context, EncryptMessage(context.handle, qop, message, 0), message);
+  const { message, qop, out } = wrapBuffers(context, data, options);
+  return wrapped(context, EncryptMessage(context.handle, qop, message, 0), message, out);
 }
 
 /** {@link wrap} with EncryptMessage on the SSPI call queue. */
 export async function wrapAsync(context: SecurityContext, data: Uint8Array, options?: WrapOptions): Promise<Buffer> {
-  const { message, qop } = wrapBuffers(context, data, options);
-  return wrapped(context, await EncryptMessageAsync(context.handle, qop, message, 0), message);
+  const { message, qop, out } = wrapBuffers(context, data, options);
+  return wrapped(context, await EncryptMessageAsync(context.handle, qop, message, 0), message, out);
 }
 
 // ---- unwrap ----
@@ -169,7 +184,8 @@ function unwrapped(context: SecurityContext, r: MessageQopResult, message: SecBu
   check(r.status, 'DecryptMessage', { package: context.package });
   const data = message.find((b) => bufferType(b.BufferType) === SECBUFFER.DATA);
   const qop = r.qop >>> 0;
-  return { data: Buffer.from(bytesOf(data)), encrypted: (qop & SECQOP.WRAP_NO_ENCRYPT) !== SECQOP.WRAP_NO_ENCRYPT, qop };
+  // DATA points into unwrapBuffers' own copy of the message (decrypted in place): handed out, not copied.
+  return { data: bytesOf(data), encrypted: (qop & SECQOP.WRAP_NO_ENCRYPT) !== SECQOP.WRAP_NO_ENCRYPT, qop };
 }
 
 /**
@@ -179,7 +195,8 @@ function unwrapped(context: SecurityContext, r: MessageQopResult, message: SecBu
  * Messages must be unwrapped in the order they were wrapped.
  * @param context - an established context.
  * @param message - the wrapped message (copied; not modified).
- * @returns `{ data, encrypted, qop }`; `data` is a new Buffer.
+ * @returns `{ data, encrypted, qop }`; `data` is a Buffer over the library's own copy of the message
+ *   (decrypted in place there), which nothing else holds.
  * @throws TypeError for wrong argument types; Error for a disposed or not yet established context;
  *   SspiError (`function: 'DecryptMessage'`): SEC_E_MESSAGE_ALTERED (tampered), SEC_E_OUT_OF_SEQUENCE
  *   (replayed, reordered or lost), SEC_E_INVALID_TOKEN (not a message of this package),

@@ -18,7 +18,8 @@
  */
 import { strict as assert } from 'node:assert';
 
-import { SECQOP } from '../../lib/constants';
+import { SECBUFFER, SECQOP } from '../../lib/constants';
+import { bytesOf, DecryptMessage } from '../../lib/raw';
 import { ClientContext, SecurityContext } from '../../lib/context';
 import { SspiError } from '../../lib/errors';
 import { handshake } from '../../lib/handshake';
@@ -152,6 +153,24 @@ describe('message protection facade: wrap / unwrap, computeIntegrityCheck / veri
         // The sign-only GSS token leaves 28 bytes for TOKEN, within cbSecurityTrailer; but Wine 10 cannot
         // unwrap a SECBUFFER_STREAM (krb5_ap.c wants a TOKEN buffer): SEC_E_INVALID_TOKEN.
         await assertSspiError(() => p.server.unwrap(message), 'SEC_E_INVALID_TOKEN', 'DecryptMessage', 'Wine: stream unwrap');
+        // What wrap returned is TOKEN | DATA | PADDING as the package wrote them, with no gap although the
+        // TOKEN is shorter than the cbSecurityTrailer bytes it was given: 28 of 49 here, and Wine leaves
+        // PADDING's cbBuffer at cbBlockSize (1). The raw layer's DecryptMessage with a TOKEN and a DATA
+        // buffer opens each message (in the order they were wrapped: sequence numbers).
+        const { cbSecurityTrailer, cbBlockSize } = p.client.sizes();
+        const third = await wrapAsync(p.client, data, { encrypt: false });
+        for (const m of [message, explicit, third]) {
+          const n = m.length - data.length - cbBlockSize;
+          assert.ok(n > 0 && n < cbSecurityTrailer, `TOKEN of ${n} bytes`);
+          const dm = [
+            { BufferType: SECBUFFER.TOKEN, pvBuffer: Buffer.from(m.subarray(0, n)) },
+            { BufferType: SECBUFFER.DATA, pvBuffer: Buffer.from(m.subarray(n, n + data.length)) },
+          ];
+          const r = DecryptMessage(p.server.handle, dm, 0);
+          assert.equal(r.status, 0, `DecryptMessage: 0x${r.status.toString(16)}`);
+          assert.equal(r.qop, SECQOP.WRAP_NO_ENCRYPT);
+          assert.deepEqual(bytesOf(dm[1]), data);
+        }
         return;
       }
       assert.ok(message.includes(data), 'the data stay readable inside the message');
