@@ -52,12 +52,11 @@
  */
 import { strict as assert } from 'node:assert';
 
-import { ClientContext, ServerContext } from '../../lib/context';
-import { Credentials } from '../../lib/credentials';
 import { AuthenticatedIdentity, IntegratedAuthenticator } from '../../lib/http/server';
 import { cliRunner, FetchJson } from '../support/cli';
 import { testBed } from '../support/env';
 import { AuthServer, listenAuth } from '../support/http';
+import { ntlmPair } from '../support/ntlm-pair';
 import { wineVersion } from '../support/wine';
 
 interface WhoamiJson {
@@ -186,16 +185,13 @@ describe('the sspi command on Microsoft secur32 (whoami, fetch, token)', () => {
     const u = users[0];
     const tokens: Buffer[] = [];
     {
-      using clientCred = await Credentials.acquire({ package: 'NTLM', identity: { user: u.name, domain: computer, password: u.password } });
-      using serverCred = await Credentials.acquire({ package: 'NTLM', use: 'inbound' });
-      using client = new ClientContext(clientCred);
-      using server = new ServerContext(serverCred);
-      const t1 = (await client.step()).token!;
-      const t2 = (await server.step(t1)).token!;
-      const t3 = (await client.step(t2)).token!;
-      const done = await server.step(t3);
-      assert.equal(done.code, 'SEC_E_OK');
-      assert.equal(server.userName().toLowerCase(), `${computer}\\${u.name}`.toLowerCase());
+      // The test bed's first user's explicit credentials (test/support/ntlm-pair.ts), NTLM on both sides.
+      using pair = await ntlmPair();
+      const t1 = (await pair.client.step()).token!;
+      const t2 = (await pair.server.step(t1)).token!;
+      const t3 = (await pair.client.step(t2)).token!;
+      assert.equal((await pair.server.step(t3)).code, 'SEC_E_OK');
+      assert.equal(pair.server.userName().toLowerCase(), `${computer}\\${u.name}`.toLowerCase());
       tokens.push(t1, t2, t3);
     }
     // As a user pastes them: bare base64, and header values with their scheme.
