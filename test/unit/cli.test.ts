@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,64 +9,17 @@ import { decodeToken } from '../../lib/cli/token';
 import { ClientContext, ServerContext } from '../../lib/context';
 import { Credentials } from '../../lib/credentials';
 import { IntegratedAuthenticator } from '../../lib/http/server';
+import { cliRunner, FetchJson } from '../support/cli';
 import { testBed } from '../support/env';
 import { AuthServer, forwardRequest, listenAuth } from '../support/http';
 import { wineVersion } from '../support/wine';
-
-const CLI = path.resolve(__dirname, '..', '..', 'lib', 'cli.js');
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  dir: string;
-}
-
-/**
- * The `sspi` command in a child Windows node.exe (process.execPath), asynchronously so this process's
- * server answers it. Its stdout and stderr go to files: node.exe under Wine cannot write to a pipe.
- * `env` entries set to undefined are removed from the child's environment.
- */
-async function sspi(args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sspi-cli-'));
-  const out = fs.openSync(path.join(dir, 'stdout'), 'w');
-  const err = fs.openSync(path.join(dir, 'stderr'), 'w');
-  try {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env };
-    for (const [k, v] of Object.entries(env)) {
-      if (v === undefined) delete childEnv[k];
-      else childEnv[k] = v;
-    }
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', out, err], env: childEnv, cwd: dir });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => child.kill(), 50_000);
-      child.on('error', reject);
-      child.on('exit', (c) => { clearTimeout(timer); resolve(c); });
-    });
-    // node.exe's OpenSSL under Wine warns that it cannot load the Linux CA bundle: not the CLI's output.
-    const stderr = fs.readFileSync(path.join(dir, 'stderr'), 'utf8').replace(/^Warning: Ignoring extra certs from .*\r?\n/m, '');
-    return { code, stdout: fs.readFileSync(path.join(dir, 'stdout'), 'utf8'), stderr, dir };
-  } finally {
-    fs.closeSync(out);
-    fs.closeSync(err);
-  }
-}
-
-interface FetchJson {
-  status: number;
-  headers: Record<string, string>;
-  authentication: { scheme: string; package: string; legs: number; complete: boolean; mutualAuthVerified: boolean } | null;
-  body?: { encoding: string; data: string };
-  output?: string;
-  bodyBytes?: number;
-}
 
 // `sspi fetch` and `sspi whoami` in Windows node.exe against the domain; `sspi token` on tokens our
 // own contexts made. (On Linux Node, test/e2e/cli.test.ts.)
 describe('the sspi command in Windows node.exe', () => {
   const bed = testBed();
   const user = bed.users[0];
-  const dirs: string[] = [];
+  const { run, keep, cleanup } = cliRunner();
   let server: AuthServer;
   let base: string;
   /** Every request's path and Authorization header, in order. */
@@ -90,14 +42,8 @@ describe('the sspi command in Windows node.exe', () => {
 
   after(async () => {
     await server.close();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    cleanup();
   });
-
-  const run = async (args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> => {
-    const r = await sspi(args, { SSPI_PASSWORD: undefined, ...env });
-    dirs.push(r.dir);
-    return r;
-  };
 
   it('fetch --package Kerberos --mutual --json: 200, scheme Negotiate, package Kerberos, mutual authentication verified', async () => {
     const r = await run(['fetch', '--spn', bed.spn, '--package', 'Kerberos', '--mutual', '--json', '-H', 'X-Custom: one', `${base}/k`]);
@@ -181,7 +127,7 @@ describe('the sspi command in Windows node.exe', () => {
 
   it('fetch -d @file sends the file\'s bytes; -f exits 22 on a 404 (without -f, 0 as curl)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sspi-cli-data-'));
-    dirs.push(dir);
+    keep(dir);
     const file = path.join(dir, 'data.txt');
     fs.writeFileSync(file, 'line one\nline two\n');
     const r = await run(['fetch', '--spn', bed.spn, '-d', `@${file}`, '-H', 'Content-Type: text/plain', `${base}/missing`]);
