@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
+import type { PeerRequest } from './peer';
+
 /** Seconds per contender per round (SSPI_BENCH_SECONDS, default 2). */
 export const SECONDS = Number(process.env.SSPI_BENCH_SECONDS ?? 2);
 /** Interleaved rounds (SSPI_BENCH_ROUNDS, default 3). */
@@ -209,7 +211,54 @@ export interface NesSspi {
   FreeCredentialsHandle(h: unknown): void;
 }
 
-/** node-expose-sspi's sspi object from its folder (scripts/bench.sh installs it), or undefined. */
+/**
+ * node-expose-sspi, each figure measured in a node.exe of its own (bench/peer.ts, which says why: in a
+ * shared process it fragments Wine's heap and slows everything measured after it). Runs are synchronous
+ * child processes, like the floor's.
+ */
+export class NesPeer {
+  /** @param dir - node-expose-sspi's folder; @param outDir - where the request and result files go. */
+  constructor(readonly dir: string, private readonly outDir: string) {
+    if (!fs.existsSync(path.join(dir, 'lib', 'api.js'))) throw new Error(`no node-expose-sspi in ${dir}`);
+  }
+
+  private run<T>(request: PeerRequest, identity?: { user: string; domain: string; password: string }): T {
+    const requestFile = path.join(this.outDir, `peer-${process.pid}.json`);
+    const resultFile = path.join(this.outDir, `peer-${process.pid}.out`);
+    fs.writeFileSync(requestFile, JSON.stringify(request));
+    fs.rmSync(resultFile, { force: true });
+    const env = identity ? { SSPI_PEER_USER: identity.user, SSPI_PEER_DOMAIN: identity.domain, SSPI_PEER_PASSWORD: identity.password } : {};
+    try {
+      execFileSync(process.execPath, [path.join(__dirname, 'peer.js'), this.dir, requestFile, resultFile], { stdio: 'ignore', env: { ...process.env, ...env } });
+    } catch {
+      // The result file says why (an error entry), or its absence does.
+    }
+    let result: T & { error?: string };
+    try {
+      result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as T & { error?: string };
+    } catch {
+      throw new Error('the node-expose-sspi process wrote no result');
+    } finally {
+      fs.rmSync(requestFile, { force: true });
+      fs.rmSync(resultFile, { force: true });
+    }
+    if (result.error !== undefined) throw new Error(result.error);
+    return result;
+  }
+
+  /** Handshakes per second (with each one's ms) in a fresh process, after `warm` seconds there. */
+  handshakes(pkg: PeerRequest['package'], target: string | undefined, seconds: number, warm: number, maxCount?: number,
+    identity?: { user: string; domain: string; password: string }): Rate {
+    return this.run<Rate>({ mode: 'handshakes', package: pkg, target: target ?? '', seconds, warm, ...(maxCount !== undefined ? { maxCount } : {}) }, identity);
+  }
+
+  /** The event loop's delay while batches of 50 synchronous Kerberos handshakes run, in a fresh process. */
+  eventLoop(target: string, seconds: number, warm: number): LoopDelay {
+    return this.run<LoopDelay>({ mode: 'eventloop', package: 'Kerberos', target, seconds, warm });
+  }
+}
+
+/** node-expose-sspi's sspi object from its folder (scripts/bench.sh installs it), or undefined: only bench/peer.ts loads it. */
 export function loadNes(dir: string | undefined): NesSspi | undefined {
   if (!dir) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports

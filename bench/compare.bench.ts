@@ -8,7 +8,8 @@
  * Contenders:
  * - floor: bench/floor.c, secur32 called directly from one C thread (built by scripts/bench.sh);
  * - node-expose-sspi 0.1.60 (from the npm registry, installed by scripts/bench.sh outside this package;
- *   its own synchronous API; its tarball ships the x64 binary), where its API has the operation;
+ *   its own synchronous API; its tarball ships the x64 binary), where its API has the operation, each
+ *   figure in a node.exe of its own (bench/peer.ts: in this process it would slow what runs after it);
  * - this library: the facade (sync and async steps, 1/8/50 in flight) and the raw layer (lib/raw).
  *
  * Parts (bench/handshakes.ts, message.ts, http.ts, rss.ts):
@@ -29,7 +30,7 @@ import * as path from 'node:path';
 
 import { testBed } from '../test/support/env';
 import { wineVersion } from '../test/support/wine';
-import { Floor, loadNes, NesSspi, part, reason, Report, ROUNDS, SECONDS } from './common';
+import { Floor, NesPeer, part, reason, Report, ROUNDS, SECONDS } from './common';
 import { eventLoopTable, handshakeKit, HandshakeKit, HandshakeSetup, handshakeTable } from './handshakes';
 import { httpTable } from './http';
 import { messageTables } from './message';
@@ -51,12 +52,12 @@ async function main(): Promise<void> {
   const bed = testBed();
   const wine = wineVersion();
   const floor = floorExe && fs.existsSync(floorExe) ? new Floor(floorExe, outDir) : undefined;
-  let nes: NesSspi | undefined;
-  let nesNote = nesDir ? 'node-expose-sspi 0.1.60' : 'node-expose-sspi: not installed';
+  let nes: NesPeer | undefined;
+  let nesNote = nesDir ? 'node-expose-sspi 0.1.60 (each of its figures in a node.exe of its own: bench/peer.ts)' : 'node-expose-sspi: not installed';
   try {
-    nes = loadNes(nesDir || undefined);
+    if (nesDir) nes = new NesPeer(nesDir, outDir);
   } catch (e) {
-    nesNote = `node-expose-sspi: failed to load: ${reason(e)}`;
+    nesNote = `node-expose-sspi: ${reason(e)}`;
   }
   report.add([
     `node ${process.version} (${process.arch}) on ${wine ? `Wine ${wine}` : 'Windows'}; ${SECONDS} s per contender per round, ${ROUNDS} rounds ` +
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   };
   /** A package's handshake table with credentials of its own, disposed after it. */
   const ownKitTable = async (setup: HandshakeSetup): Promise<string[]> => {
-    const k = await handshakeKit(setup, nes);
+    const k = await handshakeKit(setup);
     try {
       return await handshakeTable(setup, floor, nes, k);
     } finally {
@@ -86,13 +87,13 @@ async function main(): Promise<void> {
     const needKit = ['kerberos', 'eventloop', 'message', 'rss'].some(runs);
     if (needKit) {
       await part(report, '### Kerberos in-process handshakes per second', async () => {
-        kit = await handshakeKit(kerberos, nes);
+        kit = await handshakeKit(kerberos);
         return runs('kerberos') ? handshakeTable(kerberos, floor, nes, kit) : ['(Kerberos handshakes: not run, SSPI_BENCH_ONLY)'];
       });
     }
     if (runs('eventloop')) await part(report, '### Event-loop delay while 50 Kerberos handshakes run', async () => {
       if (!kit) throw new Error('no Kerberos credentials (see the Kerberos table)');
-      return eventLoopTable(SECONDS, kit);
+      return eventLoopTable(SECONDS, kit, nes, bed.spn);
     });
 
     const negotiate: HandshakeSetup = {

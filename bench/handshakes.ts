@@ -11,7 +11,7 @@ import { ClientContext, DEFAULT_ASC_REQ, DEFAULT_ISC_REQ, ServerContext } from '
 import { Credentials } from '../lib/credentials';
 import { handshake } from '../lib/handshake';
 import * as raw from '../lib/raw';
-import { Contender, eventLoopDelay, Floor, fmt, interleave, median, NES_ASC, NES_ISC, NesSspi, ratio, Rate, rate, ROUNDS } from './common';
+import { Contender, eventLoopDelay, Floor, fmt, interleave, LoopDelay, median, NesPeer, ratio, Rate, rate, ROUNDS } from './common';
 
 /** What one package's table measures. */
 export interface HandshakeSetup {
@@ -38,8 +38,6 @@ export interface HandshakeKit {
   server: Credentials;
   /** One handshake through the facade's async steps. */
   asyncHandshake: () => Promise<void>;
-  /** One handshake of node-expose-sspi (synchronous), when it is there. */
-  nesHandshake?: () => void;
   dispose(): void;
 }
 
@@ -48,42 +46,13 @@ const TOKEN = 12000;
 /** A floor run's figures: its median and slowest handshake in ms (medians of rounds / slowest of all). */
 type FloorRate = Rate & { floorMs?: [number, number] };
 
-export async function handshakeKit(setup: HandshakeSetup, nes: NesSspi | undefined): Promise<HandshakeKit> {
+export async function handshakeKit(setup: HandshakeSetup): Promise<HandshakeKit> {
   const client = await Credentials.acquire({ package: setup.package, ...(setup.identity ? { identity: setup.identity } : {}) });
   const server = await Credentials.acquire({ package: setup.package, use: 'inbound' });
   const options = setup.target === undefined ? {} : { targetName: setup.target };
-  let nesHandshake: (() => void) | undefined;
-  let nesCreds: unknown[] = [];
-  if (nes) {
-    const nc = nes.AcquireCredentialsHandle({ packageName: setup.package, credentialUse: 'SECPKG_CRED_OUTBOUND',
-      ...(setup.identity ? { authData: setup.identity } : {}) }).credential;
-    const ns = nes.AcquireCredentialsHandle({ packageName: setup.package, credentialUse: 'SECPKG_CRED_INBOUND' }).credential;
-    nesCreds = [nc, ns];
-    const targetName = setup.target ?? '';
-    nesHandshake = (): void => {
-      let c = nes.InitializeSecurityContext({ credential: nc, targetName, cbMaxToken: TOKEN, contextReq: NES_ISC });
-      let s: ReturnType<NesSspi['AcceptSecurityContext']> | undefined;
-      try {
-        for (let leg = 0; leg < 10; leg++) {
-          if (c.SECURITY_STATUS !== 'SEC_E_OK' && c.SECURITY_STATUS !== 'SEC_I_CONTINUE_NEEDED') throw new Error(`node-expose-sspi ISC: ${c.SECURITY_STATUS}`);
-          if (!c.SecBufferDesc.buffers[0]?.byteLength) break;
-          s = nes.AcceptSecurityContext({ credential: ns, SecBufferDesc: c.SecBufferDesc, contextReq: NES_ASC, ...(s ? { contextHandle: s.contextHandle } : {}) });
-          if (s.SECURITY_STATUS !== 'SEC_E_OK' && s.SECURITY_STATUS !== 'SEC_I_CONTINUE_NEEDED') throw new Error(`node-expose-sspi ASC: ${s.SECURITY_STATUS}`);
-          if (!s.SecBufferDesc.buffers[0]?.byteLength) break;
-          c = nes.InitializeSecurityContext({ credential: nc, targetName, cbMaxToken: TOKEN, contextHandle: c.contextHandle,
-            SecBufferDesc: s.SecBufferDesc, contextReq: NES_ISC });
-        }
-        if (c.SECURITY_STATUS !== 'SEC_E_OK' || s?.SECURITY_STATUS !== 'SEC_E_OK') throw new Error(`node-expose-sspi: not complete (${c.SECURITY_STATUS}, ${s?.SECURITY_STATUS})`);
-      } finally {
-        nes.DeleteSecurityContext(c.contextHandle);
-        if (s) nes.DeleteSecurityContext(s.contextHandle);
-      }
-    };
-  }
   return {
     client,
     server,
-    nesHandshake,
     asyncHandshake: async (): Promise<void> => {
       using c = new ClientContext(client, options);
       using s = new ServerContext(server);
@@ -92,13 +61,12 @@ export async function handshakeKit(setup: HandshakeSetup, nes: NesSspi | undefin
     dispose(): void {
       client.dispose();
       server.dispose();
-      for (const h of nesCreds) nes!.FreeCredentialsHandle(h);
     },
   };
 }
 
 /** The table of one package: handshakes/s, x floor, x node-expose-sspi, target. */
-export async function handshakeTable(setup: HandshakeSetup, floor: Floor | undefined, nes: NesSspi | undefined, kit: HandshakeKit): Promise<string[]> {
+export async function handshakeTable(setup: HandshakeSetup, floor: Floor | undefined, nes: NesPeer | undefined, kit: HandshakeKit): Promise<string[]> {
   const { client, server } = kit;
   const options = setup.target === undefined ? {} : { targetName: setup.target };
   const target = setup.target ?? null;
@@ -157,7 +125,8 @@ export async function handshakeTable(setup: HandshakeSetup, floor: Floor | undef
   }
   // Warm-up: up to 0.5 s each (tickets cached, code paths compiled); the floor's runs are whole processes.
   const warm = (fn: () => Promise<void> | void, parallel = 1) => (): Promise<Rate> => rate(Math.min(0.5, seconds), fn, parallel, maxCount);
-  if (kit.nesHandshake) contenders.push({ name: NES, run: timed(kit.nesHandshake), warm: warm(kit.nesHandshake) });
+  // node-expose-sspi: a fresh node.exe per round (bench/peer.ts), which warms itself up.
+  if (nes) contenders.push({ name: NES, run: () => nes.handshakes(setup.package, setup.target, seconds, Math.min(0.5, seconds), maxCount, setup.identity) });
   contenders.push({ name: 'ours: stepSync', run: timed(stepSync), warm: warm(stepSync) });
   contenders.push({ name: 'ours: raw layer (sync, caller buffers)', run: timed(rawHandshake), warm: warm(rawHandshake) });
   for (const n of setup.inFlight) {
@@ -199,10 +168,10 @@ export async function handshakeTable(setup: HandshakeSetup, floor: Floor | undef
 }
 
 /** The event loop's delay (monitorEventLoopDelay, ms) while batches of 50 Kerberos handshakes run. */
-export async function eventLoopTable(seconds: number, kit: HandshakeKit): Promise<string[]> {
-  const delay = async (label: string, work: () => Promise<void>): Promise<string> => {
+export async function eventLoopTable(seconds: number, kit: HandshakeKit, nes: NesPeer | undefined, target: string): Promise<string[]> {
+  const delay = async (label: string, measure: () => Promise<LoopDelay> | LoopDelay): Promise<string> => {
     try {
-      const d = await eventLoopDelay(seconds, work);
+      const d = await measure();
       const ms = (x: number): string => x.toFixed(1);
       return `| ${label} | ${ms(d.p50)} | ${ms(d.p99)} | ${ms(d.max)} | p99 < 10 ms, max < 20 ms |`;
     } catch (e) {
@@ -212,20 +181,15 @@ export async function eventLoopTable(seconds: number, kit: HandshakeKit): Promis
   const lines = [
     '### Event-loop delay (monitorEventLoopDelay, ms) while batches of 50 Kerberos handshakes run',
     '',
-    `${seconds} s each: ours asynchronous, 50 in flight; node-expose-sspi synchronous, 50 in a row, then one turn of the loop.`,
+    `${seconds} s each: ours asynchronous, 50 in flight; node-expose-sspi synchronous, 50 in a row, then one turn of the loop ` +
+      '(in a node.exe of its own, after a warm-up there: bench/peer.ts).',
     '',
     '| contender | p50 | p99 | max | target |',
     '|---|---:|---:|---:|---|',
   ];
-  lines.push(await delay('ours: 50 asynchronous handshakes at once', async () => {
+  lines.push(await delay('ours: 50 asynchronous handshakes at once', () => eventLoopDelay(seconds, async () => {
     await Promise.all(Array.from({ length: 50 }, kit.asyncHandshake));
-  }));
-  const nes = kit.nesHandshake;
-  if (nes) {
-    lines.push(await delay('node-expose-sspi: 50 handshakes (synchronous)', async () => {
-      for (let i = 0; i < 50; i++) nes();
-      await new Promise((r) => setImmediate(r));
-    }));
-  }
+  })));
+  if (nes) lines.push(await delay('node-expose-sspi: 50 handshakes (synchronous)', () => nes.eventLoop(target, seconds, Math.min(0.5, seconds))));
   return lines;
 }
