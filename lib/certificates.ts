@@ -264,7 +264,7 @@ export class Certificate {
 
   /**
    * Releases the context ([CertFreeCertificateContext](https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certfreecertificatecontext)).
-   * Idempotent. The DER-derived properties stay readable; `context` and `hasPrivateKey` throw.
+   * Idempotent; never throws. The DER-derived properties stay readable; `context` and `hasPrivateKey` throw.
    */
   dispose(): void {
     CertFreeCertificateContext(this.context);

@@ -60,7 +60,10 @@ export class SspiError extends Error {
   readonly output: SecBuffer[] | undefined;
 
   /**
-   * Makes the error (the library does from a failed call; you catch it).
+   * Makes the error (the library does from a failed call; you catch it). The message carries the
+   * system's text for the status from
+   * [FormatMessageW](https://learn.microsoft.com/en-us/windows/win32/api/winbase/nf-winbase-formatmessagew)
+   * (FORMAT_MESSAGE_FROM_SYSTEM) when Windows has one; never throws.
    * @param status - the SECURITY_STATUS (unsigned 32-bit).
    * @param fn - the SSPI function that returned it.
    * @param options - what else the call left: the fields of the same names.

@@ -146,8 +146,9 @@ export class AccessToken {
   }
 
   /**
-   * This process's token: OpenProcessToken(TOKEN_QUERY | TOKEN_DUPLICATE), then an impersonation-level
-   * copy (DuplicateToken, SecurityImpersonation), so that {@link isMemberOf} and {@link impersonate}
+   * This process's token: [OpenProcessToken](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openprocesstoken)
+   * (TOKEN_QUERY | TOKEN_DUPLICATE), then an impersonation-level copy
+   * ([DuplicateToken](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-duplicatetoken), SecurityImpersonation), so that {@link isMemberOf} and {@link impersonate}
    * work on it; the primary token is closed at once.
    * @throws SspiError with HRESULT_FROM_WIN32 of OpenProcessToken's / DuplicateToken's error.
    */
@@ -164,7 +165,8 @@ export class AccessToken {
   }
 
   /**
-   * The calling thread's impersonation token (OpenThreadToken, TOKEN_QUERY, OpenAsSelf), e.g. inside
+   * The calling thread's impersonation token
+   * ([OpenThreadToken](https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/nf-processthreadsapi-openthreadtoken), TOKEN_QUERY, OpenAsSelf), e.g. inside
    * impersonate(fn); null when the thread is not impersonating (ERROR_NO_TOKEN).
    * @throws SspiError with HRESULT_FROM_WIN32 of other errors (ERROR_CANT_OPEN_ANONYMOUS).
    */
@@ -274,7 +276,10 @@ export class AccessToken {
     return notThenable(r.value) as T;
   }
 
-  /** Closes the handle (CloseHandle); idempotent. Later calls throw Error. */
+  /**
+   * Closes the handle ([CloseHandle](https://learn.microsoft.com/en-us/windows/win32/api/handleapi/nf-handleapi-closehandle)); idempotent and never throws.
+   * Later calls of the other methods throw Error.
+   */
   dispose(): void {
     this.handle.close();
   }

@@ -481,8 +481,10 @@ export interface ScopedResult {
 }
 
 /**
- * Not an SSPI function: ImpersonateSecurityContext, then `fn()` on the calling (JavaScript) thread,
- * then RevertSecurityContext, all inside ONE native call, on every path: fn returning, fn throwing
+ * Not an SSPI function:
+ * [ImpersonateSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-impersonatesecuritycontext), then `fn()` on the
+ * calling (JavaScript) thread, then [RevertSecurityContext](https://learn.microsoft.com/en-us/windows/win32/api/sspi/nf-sspi-revertsecuritycontext),
+ * all inside ONE native call, on every path: fn returning, fn throwing
  * (the exception is rethrown after the revert). JavaScript is never left impersonating.
  *
  * - Impersonation failing: `{ status }`, fn is not called.
@@ -502,7 +504,8 @@ export function impersonateSecurityContextScoped(phContext: NativeCtxtHandle, fn
 }
 
 /**
- * Not a Win32 function: ImpersonateLoggedOnUser(hToken), `fn()`, RevertToSelf, in one native call, with
+ * Not a Win32 function: [ImpersonateLoggedOnUser](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-impersonateloggedonuser)(hToken),
+ * `fn()`, [RevertToSelf](https://learn.microsoft.com/en-us/windows/win32/api/securitybaseapi/nf-securitybaseapi-reverttoself), in one native call, with
  * the guarantees of {@link impersonateSecurityContextScoped} (RevertToSelf failing ends the process).
  * @throws TypeError (hToken not a TokenHandle, fn not a function); Error (closed token, nested scope);
  *   whatever fn throws.

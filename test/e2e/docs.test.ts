@@ -112,3 +112,85 @@ describe('API reference: TypeDoc over the TSDoc, validated (typedoc.json)', func
     }
   });
 });
+
+/**
+ * The project's TSDoc rule (DEVELOPERS.md, "TSDoc"): a public function that calls SSPI or another Win32
+ * function names it with its Microsoft doc link, and says what it throws, rejects with or returns. An
+ * asynchronous twin or a convenience method may instead link ({@link}) to the function whose TSDoc does.
+ * "Calls" is read from the code, with TypeScript's checker: the body calls a function of the public raw
+ * layer (lib/raw, an SSPI/Win32 name in PascalCase) or a method of an addon binding interface.
+ */
+describe('TSDoc: every public function that calls SSPI or Win32 names it with its Microsoft doc link', () => {
+  const entries = ['lib/index.ts', 'lib/raw/index.ts'].map((f) => path.join(repo, f));
+  const program = ts.createProgram(entries, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, noEmit: true });
+  const checker = program.getTypeChecker();
+  const inRaw = (file: string): boolean => /[\\/]lib[\\/](raw[\\/][^\\/]+|native)\.ts$/.test(file);
+  /** Addon binding methods and raw helpers that call no Windows function: the addon's own counters and queue, a macro. */
+  const NOT_WINDOWS = new Set(['handleFigures', 'certificateFigures', 'tokenHandleCount', 'queueFigures', 'configureQueue', 'HRESULT_FROM_WIN32']);
+
+  /** The SSPI/Win32 calls in a function's body, by name. */
+  function systemCalls(fn: ts.FunctionLikeDeclaration): string[] {
+    const found = new Set<string>();
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node)) {
+        const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
+        let symbol = checker.getSymbolAtLocation(callee);
+        if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+        const decl = symbol?.declarations?.[0];
+        if (symbol && decl && inRaw(decl.getSourceFile().fileName)) {
+          const rawFunction = ts.isFunctionDeclaration(decl) && /^[A-Z]/.test(symbol.name);
+          const bindingMethod = (ts.isMethodSignature(decl) || ts.isPropertySignature(decl)) && ts.isInterfaceDeclaration(decl.parent);
+          if ((rawFunction || bindingMethod) && !NOT_WINDOWS.has(symbol.name)) found.add(symbol.name);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    if (fn.body) visit(fn.body);
+    return [...found];
+  }
+
+  /** Each exported function and public method of the package's two entry points with SSPI/Win32 calls. */
+  function callers(): { name: string; file: string; calls: string[]; doc: string }[] {
+    const out: { name: string; file: string; calls: string[]; doc: string }[] = [];
+    const seen = new Set<ts.Node>();
+    const add = (name: string, fn: ts.FunctionLikeDeclaration): void => {
+      if (seen.has(fn)) return;
+      seen.add(fn);
+      const calls = systemCalls(fn);
+      const source = fn.getSourceFile();
+      if (calls.length) out.push({ name, file: path.relative(repo, source.fileName), calls, doc: source.text.slice(fn.getFullStart(), fn.getStart()) });
+    };
+    for (const entry of entries) {
+      for (let symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!)) {
+        if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+        const decl = symbol.declarations?.[0];
+        if (!decl) continue;
+        if (ts.isFunctionDeclaration(decl)) add(symbol.name, decl);
+        if (!ts.isClassDeclaration(decl)) continue;
+        for (const m of decl.members) {
+          const hidden = ts.getCombinedModifierFlags(m) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected);
+          if (hidden || !(ts.isMethodDeclaration(m) || ts.isConstructorDeclaration(m) || ts.isGetAccessor(m))) continue;
+          add(`${symbol.name}.${m.name?.getText() ?? 'constructor'}`, m);
+        }
+      }
+    }
+    return out;
+  }
+
+  it('finds the callers (the check reads real code: the raw layer and the facade both have them)', () => {
+    const names = callers().map((c) => c.name);
+    for (const name of ['InitializeSecurityContext', 'AcceptSecurityContext', 'Credentials.acquire', 'SecurityContext.dispose', 'AccessToken.ofProcess']) {
+      assert.ok(names.includes(name), `${name} among ${names.length} callers`);
+    }
+  });
+
+  it('each names the call with a learn.microsoft.com link (or links to a function that does) and says what it throws or returns', () => {
+    // A twin's TSDoc starts with the link to the function it repeats: '{@link X} on the SSPI call queue',
+    // 'EncryptMessage: {@link message.wrap} on this context'.
+    const twin = (doc: string): boolean => /^(\w+: )?\{@link [^}]+\}/.test(doc.replace(/^\s*\/\*\*/, '').replace(/^\s*\*\s?/gm, '').trimStart());
+    const bad = callers()
+      .filter(({ doc }) => !twin(doc) && (!/learn\.microsoft\.com\//.test(doc) || !/@throws|@rejects|@returns|[Nn]ever throws/.test(doc)))
+      .map(({ name, file, calls }) => `${name} (${file}) calls ${calls.join(', ')}`);
+    assert.deepEqual(bad, []);
+  });
+});
