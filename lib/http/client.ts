@@ -421,12 +421,15 @@ interface StreamedBody {
   stop(): void;
   /** Ends the caller's iterator unless it finished (its `return`): after the request, whatever its outcome. */
   close(): void;
+  /** Resolves once no read of the caller's iterator is under way. */
+  settled(): Promise<void>;
 }
 
 function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unknown>, state: { aborted: Error | undefined }): StreamedBody {
   let started = false;
   let stopped = false;
   let closed = false;
+  let reading: Promise<unknown> | undefined;
   const closeRest = (): void => {
     if (closed) return;
     closed = true;
@@ -444,7 +447,8 @@ function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unkn
             // An error, not an end: a body cut short must not look complete to the server.
             if (state.aborted) throw state.aborted;
             if (stopped) throw new NegotiateClientError('ERR_SSPI_BODY_NOT_SENT', 'the rest of the request body was not sent: the peer answered first');
-            const r = await rest.next();
+            reading = Promise.resolve(rest.next());
+            const r = await reading.finally(() => { reading = undefined; }) as IteratorResult<unknown>;
             if (r.done) {
               s.finished = true;
               closed = true;
@@ -463,6 +467,9 @@ function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unkn
       head.length = 0;
       // Not started: the caller's iterator is ended here; started: the generator ends it at its next step.
       if (!started) closeRest();
+    },
+    settled: async () => {
+      await reading?.catch(() => undefined);
     },
   };
   return s;
@@ -1100,6 +1107,11 @@ export class NegotiateAgent extends Dispatcher {
       reusable = !stream || !stream.sent || stream.finished;
     } finally {
       stream?.close();
+      // undici's fetch, once it learns the request failed, reads the rest of its body iterable to
+      // the end (without yielding) in a read already under way: let that read finish first, so the
+      // failure reaches fetch with nothing of the caller's being read. (An abort fetch saw first
+      // cannot be helped: fetch is cancelled already.)
+      if (stream && !state.aborted) await stream.settled();
       server.context?.dispose();
       proxy.context?.dispose();
       this.release(key, lease, reusable);

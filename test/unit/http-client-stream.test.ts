@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
-import type * as http from 'node:http';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import { fetch as undiciFetch } from 'undici';
 
@@ -94,6 +95,12 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     assert.ok(yielded <= at + CHUNK, `the generator was read after the request ended: ${at} bytes, then ${yielded}`);
   }
 
+  /** The SSPI handles open in this process (handleFigures): contexts and credentials. */
+  function handles(): { contexts: number; credentials: number } {
+    const { contexts, credentials } = handleFigures();
+    return { contexts, credentials };
+  }
+
   /** A small POST that lets the agent learn the origin (and authenticate a connection). */
   async function small(agent: NegotiateAgent, path = '/small'): Promise<void> {
     const res = await undiciFetch(`${base}${path}`, { dispatcher: agent, method: 'POST', body: 'small' });
@@ -173,7 +180,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     }
   });
 
-  it('an origin not yet known to challenge: ERR_SSPI_BODY_TOO_LARGE before anything reaches the server; the generator is closed', async () => {
+  it('an origin not yet known to challenge: ERR_SSPI_BODY_TOO_LARGE before anything reaches the server; the generator is read no further', async () => {
     await listen({ schemes: ['NTLM'] });
     const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
     try {
@@ -216,7 +223,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
       void n;
       return true;
     });
-    const before = handleFigures();
+    const before = handles();
     const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
     try {
       await small(agent, '/small-close');
@@ -230,9 +237,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     }
     await running!.close();
     running = undefined;
-    const after = handleFigures();
-    assert.equal(after.contexts, before.contexts);
-    assert.equal(after.credentials, before.credentials);
+    assert.deepEqual(handles(), before, 'no context or credentials handle left');
   });
 
   // Through the Dispatcher's own request() API, which hands the generator to the agent as it is.
@@ -301,8 +306,44 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
       assert.ok(err?.cause instanceof NegotiateClientError, String(err?.cause ?? err));
       assert.equal(err.cause.code, 'ERR_SSPI_BODY_NOT_REPLAYABLE');
       assert.match(err.cause.message, /maxBodyBytes/);
+      await notReadFurther();
+      assert.ok(yielded < BIG, `the generator was not read to its end (${yielded} bytes)`);
     } finally {
       await agent.close();
+    }
+  });
+  it('a proxy answering 407: a streamed body it refuses fails ERR_SSPI_BODY_NOT_REPLAYABLE; once it is known to challenge, ERR_SSPI_BODY_TOO_LARGE and nothing sent', async () => {
+    // A forward proxy that challenges every request with NTLM and accepts nothing (its 407 is all it says).
+    const targets: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      targets.push(req.url!);
+      res.writeHead(407, { 'Proxy-Authenticate': 'NTLM' }).end();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    yielded = 0;
+    // The origin is not one the agent authenticates to: only the proxy could need the body again.
+    const agent = new NegotiateAgent({ origins: ['http://intranet.invalid'], identity: ntlmIdentity(), maxBodyBytes: MAX,
+      proxy: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    try {
+      const upload = (): Promise<Error | undefined> => undiciFetch('http://upload.invalid/big', {
+        dispatcher: agent, method: 'POST', body: generate(BIG) as never, duplex: 'half',
+      } as never).then(() => undefined, (e: Error) => e);
+      const first = await upload();
+      assert.ok(first?.cause instanceof NegotiateClientError, String(first?.cause ?? first));
+      assert.equal(first.cause.code, 'ERR_SSPI_BODY_NOT_REPLAYABLE');
+      assert.deepEqual(targets, ['http://upload.invalid/big']);
+      await notReadFurther();
+      yielded = 0;
+      const second = await upload();
+      assert.ok(second?.cause instanceof NegotiateClientError, String(second?.cause ?? second));
+      assert.equal(second.cause.code, 'ERR_SSPI_BODY_TOO_LARGE');
+      assert.match(second.cause.message, /the proxy/);
+      assert.equal(targets.length, 1, 'nothing more reached the proxy');
+      assert.ok(yielded <= MAX + 2 * CHUNK, `read ${yielded} bytes`);
+    } finally {
+      await agent.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 });
