@@ -11,9 +11,10 @@
  * never used for another user.
  *
  * Request bodies: the 401 handshake replays the request, so the body is read into memory first (up
- * to {@link NegotiateAgentOptions.maxBodyBytes}); a stream body larger than that fails with a clear
- * error before anything is sent. (A body-less probe would send a different request, with another
- * method's semantics, to the server; buffering keeps the request the user wrote.)
+ * to {@link NegotiateAgentOptions.maxBodyBytes}). A stream body larger than that is streamed once,
+ * and only where the handshake cannot need to replay it (see maxBodyBytes); elsewhere it fails with
+ * a clear error before anything is sent. (A body-less probe would send a different request, with
+ * another method's semantics, to the server; buffering keeps the request the user wrote.)
  */
 import * as dns from 'node:dns';
 import type { Duplex } from 'node:stream';
@@ -37,6 +38,8 @@ export type ClientAuthScheme = 'Negotiate' | 'NTLM';
 export const DEFAULT_MAX_LEGS = 8;
 /** Default {@link NegotiateAgentOptions.maxBodyBytes}: 16 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Origins (and proxies) a NegotiateAgent remembers as challenging, for streamed bodies; the oldest is forgotten first. */
+const MAX_REMEMBERED = 256;
 
 /** Options of {@link NegotiateAgent}. */
 export interface NegotiateAgentOptions {
@@ -79,7 +82,29 @@ export interface NegotiateAgentOptions {
   channelBindings?: 'tls-server-end-point' | false;
   /** Most 401 answers followed for one request (a server answering 401 forever). Default 8. */
   maxLegs?: number;
-  /** Largest request body buffered for the handshake's replay, in bytes. Default 16 MiB. */
+  /**
+   * Largest request body buffered for the handshake's replay, in bytes (a positive integer). Default
+   * 16 MiB. A string or Uint8Array body is in memory already and is replayed whatever its size. An
+   * (async) iterable body is read until it ends or passes this size; past it, the agent holds no
+   * more than the bytes read so far and streams the body ONCE (those bytes, then the rest of the
+   * iterable as it is read), only on a request the handshake cannot need to replay:
+   * - on a connection this agent authenticated and the server keeps authenticated (NTLM, or seen
+   *   letting a request without `Authorization` through): sent directly, without `Authorization`;
+   * - to an origin this agent has seen answer 401 with a scheme it answers (the last 256 origins
+   *   remembered): the handshake starts without waiting for a 401. NTLM: the NEGOTIATE leg is the
+   *   request with `Content-Length: 0` (no server can accept an NTLM NEGOTIATE_MESSAGE, so the
+   *   application never sees it), the body goes with the AUTHENTICATE leg. Negotiate (Kerberos):
+   *   the first token goes with the body (pre-emptive, as .NET's PreAuthenticate), its final token
+   *   verified as always; if the server still answers 401 with a further token, the request fails
+   *   with 'ERR_SSPI_BODY_NOT_REPLAYABLE' (so does a proxy's 407 after the body went out);
+   * - to an origin this agent does not authenticate to: sent directly.
+   * Anywhere else (an origin not yet seen challenging, a proxy seen answering 407, HTTPS Negotiate
+   * whose channel bindings need a connection not yet made) it fails with 'ERR_SSPI_BODY_TOO_LARGE'
+   * before anything is sent: one small request to the origin first makes it known. A 401 without a
+   * further token after a streamed body is the response; the connection closing or the caller
+   * aborting mid-stream fails the request (undici's error), and the agent reads the iterable no
+   * further (undici 6's fetch itself reads the rest of an aborted fetch's body iterable).
+   */
   maxBodyBytes?: number;
   /** TLS and socket options for connections (undici buildConnector: ca, servername, rejectUnauthorized, ...). */
   connect?: buildConnector.BuildOptions;
@@ -160,8 +185,12 @@ interface Lease {
   /** Counts the connections that closed. */
   disconnects: number;
   socket: TLSSocket | undefined;
-  /** The connection was authenticated with a package the server may persist (NTLM). */
+  /** A handshake completed on the connection: the server may keep it authenticated. */
   authenticated: boolean;
+  /** That handshake was NTLM's, which servers keep on the connection (IIS, ASP.NET Core's default). */
+  ntlm: boolean;
+  /** Seen: a request without Authorization after the handshake was let through (true) or challenged (false). */
+  persisted: boolean | undefined;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -304,23 +333,146 @@ function decodeToken(token: string): Buffer {
   return Buffer.from(token, 'base64');
 }
 
-/** Reads a request body into one Buffer (null for none), refusing more than `max` bytes. */
-async function bodyBytes(body: unknown, max: number): Promise<Buffer | null> {
-  if (body === undefined || body === null) return null;
-  if (typeof body === 'string') return Buffer.from(body);
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (body as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<unknown>) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
-      size += b.length;
-      if (size > max) throw new NegotiateClientError('ERR_SSPI_BODY_TOO_LARGE', `the request body is over ${max} bytes, the most buffered for the authentication handshake`);
-      chunks.push(b);
-    }
-    return Buffer.concat(chunks);
+/**
+ * A request body as the agent holds it: `bytes` when it is replayable (none, a string or Uint8Array
+ * of any size, or an iterable of at most `max` bytes); otherwise `head`, the chunks already read (just
+ * over `max` bytes), and `rest`, the caller's iterator, not yet finished, to be streamed once.
+ */
+type RequestBody =
+  | { bytes: Buffer | null; head?: undefined; rest?: undefined }
+  | { bytes?: undefined; head: Buffer[]; rest: AsyncIterator<unknown> | Iterator<unknown> };
+
+/** One chunk of a body iterable as a Buffer of its own (the caller may reuse its buffer for the next chunk). */
+function chunkBytes(chunk: unknown): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+}
+
+/**
+ * Reads a request body: strings and Uint8Arrays as they are (already in memory: replayable whatever
+ * their size); an (async) iterable into one Buffer while it stays within `max` bytes, else stops
+ * reading as soon as it is over `max` and returns what it read with the unfinished iterator.
+ */
+async function readBody(body: unknown, max: number): Promise<RequestBody> {
+  if (body === undefined || body === null) return { bytes: null };
+  if (typeof body === 'string') return { bytes: Buffer.from(body) };
+  if (body instanceof Uint8Array) return { bytes: Buffer.from(body) };
+  const asyncIterator = (body as AsyncIterable<unknown>)[Symbol.asyncIterator];
+  const syncIterator = (body as Iterable<unknown>)[Symbol.iterator];
+  if (typeof asyncIterator !== 'function' && typeof syncIterator !== 'function') {
+    throw new TypeError('the request body must be a string, Uint8Array, or (async) iterable of them');
   }
-  throw new TypeError('the request body must be a string, Uint8Array, or (async) iterable of them');
+  const it = typeof asyncIterator === 'function' ? asyncIterator.call(body) as AsyncIterator<unknown> : syncIterator.call(body) as Iterator<unknown>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    // An iterator that throws is finished: nothing to close.
+    const r = await it.next();
+    if (r.done) return { bytes: Buffer.concat(chunks) };
+    let b: Buffer;
+    try {
+      b = chunkBytes(r.value);
+    } catch (e) {
+      void closeIterator(it);
+      throw e;
+    }
+    chunks.push(b);
+    size += b.length;
+    if (size > max) return { head: chunks, rest: it };
+  }
+}
+
+/** The package of a handshake: Negotiate's choice (SECPKG_ATTR_NEGOTIATION_INFO) when SSPI reports it, else the scheme's. */
+function packageOf(context: ClientContext, scheme: ClientAuthScheme): string {
+  try {
+    return context.negotiationInfo().PackageInfo?.Name ?? scheme;
+  } catch {
+    return scheme;
+  }
+}
+
+/**
+ * Ends the caller's iterator (its `return`), ignoring what that throws: it is not read further. Not
+ * to be awaited: the iterator undici's fetch makes of a stream body never settles its `return()`
+ * (measured with undici 6.29 in node.exe 22), which left a fetch whose body was too large hanging.
+ */
+async function closeIterator(it: AsyncIterator<unknown> | Iterator<unknown>): Promise<void> {
+  try {
+    await it.return?.();
+  } catch {
+    // The caller's iterable failing to close is not this request's error.
+  }
+}
+
+/** A token that is an NTLM NEGOTIATE_MESSAGE ([MS-NLMP] 2.2.1.1: signature, MessageType 1), bare or inside SPNEGO. */
+function isNtlmNegotiate(token: Buffer): boolean {
+  const at = token.indexOf(NTLMSSP_SIGNATURE);
+  return at >= 0 && token.length >= at + 12 && token.readUInt32LE(at + 8) === 1;
+}
+
+/** A body over maxBodyBytes being sent once: the chunks read so far, then the rest of the caller's iterator. */
+interface StreamedBody {
+  /** What undici writes: the head, then the caller's iterator; it stops at an abort or stop(). */
+  body: AsyncIterable<Buffer>;
+  /** The body was handed to undici (it cannot be sent again). */
+  sent: boolean;
+  /** The caller's iterator ended (every byte was handed over). */
+  finished: boolean;
+  /** Reads no more of the caller's iterator (a response came that makes the rest useless). */
+  stop(): void;
+  /** Ends the caller's iterator unless it finished (its `return`): after the request, whatever its outcome. */
+  close(): void;
+  /** Resolves once no read of the caller's iterator is under way. */
+  settled(): Promise<void>;
+}
+
+function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unknown>, state: { aborted: Error | undefined }): StreamedBody {
+  let started = false;
+  let stopped = false;
+  let closed = false;
+  let reading: Promise<unknown> | undefined;
+  const closeRest = (): void => {
+    if (closed) return;
+    closed = true;
+    void closeIterator(rest);
+  };
+  const s: StreamedBody = {
+    sent: false,
+    finished: false,
+    body: {
+      [Symbol.asyncIterator]: async function* (): AsyncGenerator<Buffer> {
+        started = true;
+        try {
+          while (head.length > 0) yield head.shift()!; // each chunk let go once written
+          for (;;) {
+            // An error, not an end: a body cut short must not look complete to the server.
+            if (state.aborted) throw state.aborted;
+            if (stopped) throw new NegotiateClientError('ERR_SSPI_BODY_NOT_SENT', 'the rest of the request body was not sent: the peer answered first');
+            reading = Promise.resolve(rest.next());
+            const r = await reading.finally(() => { reading = undefined; }) as IteratorResult<unknown>;
+            if (r.done) {
+              s.finished = true;
+              closed = true;
+              return;
+            }
+            yield chunkBytes(r.value);
+          }
+        } finally {
+          if (!s.finished) closeRest();
+        }
+      },
+    },
+    stop: () => { stopped = true; },
+    close: () => {
+      stopped = true;
+      head.length = 0;
+      // Not started: the caller's iterator is ended here; started: the generator ends it at its next step.
+      if (!started) closeRest();
+    },
+    settled: async () => {
+      await reading?.catch(() => undefined);
+    },
+  };
+  return s;
 }
 
 /** undici's `headers` of a dispatch (array of pairs, flat array, or object) as a plain object without Authorization. */
@@ -424,6 +576,13 @@ function leaseKey(origin: string, route: ProxyRoute | undefined): string {
  * server sent a malformed token. A 401 with no further token (a wrong password) is handed back as the
  * response. Contexts are disposed when each request's handshake ends.
  *
+ * Request bodies are buffered (at most {@link NegotiateAgentOptions.maxBodyBytes}) and replayed on each
+ * leg; a larger (async) iterable body is streamed once where no replay can be needed (an
+ * authenticated connection the server keeps; an origin already seen challenging, whose handshake then
+ * starts before the body: NTLM's NEGOTIATE with `Content-Length: 0`, Negotiate's token with the body)
+ * and is refused elsewhere ('ERR_SSPI_BODY_TOO_LARGE', nothing sent); a server asking for another leg
+ * after the body went out fails it ('ERR_SSPI_BODY_NOT_REPLAYABLE').
+ *
  * Through a forward proxy ({@link NegotiateAgentOptions.proxy}): http: URLs go to the proxy as
  * absolute-form requests on a connection to it, and its `407 Proxy-Authenticate: Negotiate`/`NTLM` is
  * answered with `Proxy-Authorization` (SPN `HTTP/<proxy host>`; NTLM's legs on that one connection)
@@ -443,6 +602,8 @@ export class NegotiateAgent extends Dispatcher {
   private readonly idle = new Map<string, Lease[]>();
   private readonly leased = new Set<Lease>();
   private readonly owned = new Map<string, Promise<Credentials>>();
+  /** Origins (and 'proxy ' + proxies' origins) seen answering 401 (407) with a scheme this agent answered, oldest first. */
+  private readonly challenged = new Map<string, ClientAuthScheme>();
   private closed = false;
 
   /** @throws TypeError / RangeError for options of the wrong shape. */
@@ -498,11 +659,13 @@ export class NegotiateAgent extends Dispatcher {
       return reused;
     }
     const base = buildConnector({ ...(this.options.connect ?? {}) } as buildConnector.BuildOptions);
-    const lease: Lease = { client: undefined as unknown as Client, connections: 0, disconnects: 0, socket: undefined, authenticated: false };
+    const lease: Lease = { client: undefined as unknown as Client, connections: 0, disconnects: 0, socket: undefined, authenticated: false, ntlm: false, persisted: undefined };
     const connected = (callback: buildConnector.Callback) => (err: Error | null, socket: unknown): void => {
       if (!err && socket) {
         lease.connections++;
         lease.authenticated = false;
+        lease.ntlm = false;
+        lease.persisted = undefined;
         lease.socket = typeof socket === 'object' && 'getPeerCertificate' in socket ? socket as TLSSocket : undefined;
       }
       callback(err as Error, socket as never);
@@ -523,7 +686,13 @@ export class NegotiateAgent extends Dispatcher {
       };
     }
     lease.client = new Client(route && !route.tunnel ? route.origin : origin, { pipelining: 1, connect });
-    lease.client.on('disconnect', () => { lease.disconnects++; });
+    lease.client.on('disconnect', () => {
+      lease.disconnects++;
+      // The next request goes on a new connection, which nobody authenticated yet.
+      lease.authenticated = false;
+      lease.ntlm = false;
+      lease.persisted = undefined;
+    });
     this.leased.add(lease);
     return lease;
   }
@@ -708,46 +877,78 @@ export class NegotiateAgent extends Dispatcher {
       if (!mine?.token || side.context.complete) return undefined;
     } else {
       // A first challenge, or a new one after a handshake that ended (a proxy authenticating each request).
-      side.context?.dispose();
-      side.context = undefined;
-      side.round = 0;
       const scheme = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
-      if (!scheme) return undefined; // not a challenge we answer: the 401/407 is the response
-      side.scheme = scheme;
-      const credentials = await this.credentialsFor(scheme);
-      side.bindings = this.options.channelBindings !== false && socket ? tlsServerEndPointBindings(socket, 'client') : undefined;
-      side.context = new ClientContext(credentials, {
-        targetName: await side.spn(),
-        // NTLM carries the bindings in its AUTHENTICATE_MESSAGE only ([MS-NLMP] 2.2.2.1
-        // MsvAvChannelBindings): they go with the steps from the second on (see below), and
-        // Wine's NTLM refuses an input descriptor on the first call (test/unit/bindings.test.ts).
-        // Negotiate's first token is Kerberos' AP-REQ, whose checksum holds them: every step.
-        ...(side.bindings && scheme === 'Negotiate' ? { channelBindings: side.bindings } : {}),
-        ...(side.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
-      });
+      if (!scheme) {
+        side.context?.dispose();
+        side.context = undefined;
+        return undefined; // not a challenge we answer: the 401/407 is the response
+      }
+      await this.startContext(side, scheme, socket);
     }
     const maxLegs = this.options.maxLegs ?? DEFAULT_MAX_LEGS;
     if (++side.legs > maxLegs) {
       throw new NegotiateClientError('ERR_SSPI_TOO_MANY_LEGS', `the ${side.peer} answered ${side.status} more than ${maxLegs} times in one ${side.scheme} handshake`);
     }
     side.round++;
+    const context = side.context!;
     const incoming = offered.find((c) => c.scheme.toLowerCase() === side.scheme!.toLowerCase())?.token;
     const withPeerToken = incoming !== undefined && side.round > 1;
-    const step = await side.context.step(withPeerToken ? decodeToken(incoming) : undefined,
+    const step = await context.step(withPeerToken ? decodeToken(incoming) : undefined,
       side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined)
       .catch((e: unknown) => { throw unmet(e, side.peer, side.scheme!); });
-    this.afterStep(side.peer, side.scheme!, side.context, step, side.round, withPeerToken);
+    this.afterStep(side.peer, side.scheme!, context, step, side.round, withPeerToken);
     await res.body.dump();
     if (side.round > 1 && lease.disconnects !== side.disconnects) throw changed(side);
     if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${side.scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
     return `${side.scheme} ${step.token.toString('base64')}`;
   }
 
+  /** Starts `side`'s handshake with `scheme`: a new ClientContext (the previous one disposed), with the bindings of `socket` (HTTPS). */
+  private async startContext(side: Side, scheme: ClientAuthScheme, socket: TLSSocket | undefined): Promise<void> {
+    side.context?.dispose();
+    side.context = undefined;
+    side.round = 0;
+    side.scheme = scheme;
+    const credentials = await this.credentialsFor(scheme);
+    side.bindings = this.options.channelBindings !== false && socket ? tlsServerEndPointBindings(socket, 'client') : undefined;
+    side.context = new ClientContext(credentials, {
+      targetName: await side.spn(),
+      // NTLM carries the bindings in its AUTHENTICATE_MESSAGE only ([MS-NLMP] 2.2.2.1
+      // MsvAvChannelBindings): they go with the steps from the second on (see answer()), and
+      // Wine's NTLM refuses an input descriptor on the first call (test/unit/bindings.test.ts).
+      // Negotiate's first token is Kerberos' AP-REQ, whose checksum holds them: every step.
+      ...(side.bindings && scheme === 'Negotiate' ? { channelBindings: side.bindings } : {}),
+      ...(side.mutualAuthentication ? { requirements: { mutualAuthentication: true } } : {}),
+    });
+  }
+
+  /**
+   * The first token of a handshake with the server sent before any 401 (for a streamed body to an
+   * origin known to challenge with `scheme`): returns the token, which goes out as `Authorization`.
+   */
+  private async preempt(side: Side, scheme: ClientAuthScheme, socket: TLSSocket | undefined): Promise<Buffer> {
+    await this.startContext(side, scheme, socket);
+    side.legs++;
+    side.round = 1;
+    const step = await side.context!.step().catch((e: unknown) => { throw unmet(e, side.peer, scheme); });
+    this.afterStep(side.peer, scheme, side.context!, step, 1, false);
+    if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
+    return step.token;
+  }
+
+  /** Remembers that `key` (an origin, or 'proxy ' + a proxy's origin) challenged with `scheme`, forgetting the oldest past MAX_REMEMBERED. */
+  private remember(key: string, scheme: ClientAuthScheme): void {
+    this.challenged.delete(key);
+    this.challenged.set(key, scheme);
+    if (this.challenged.size > MAX_REMEMBERED) this.challenged.delete(this.challenged.keys().next().value as string);
+  }
+
   private async run(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers,
     state: { aborted: Error | undefined; abortCurrent: (() => void) | undefined }): Promise<void> {
     const origin = new URL(String(opts.origin)).origin;
     const url = new URL(opts.path, origin);
-    const body = await bodyBytes(opts.body, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    const max = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const read = await readBody(opts.body, max);
     const headers = requestHeaders(opts.headers);
     const authenticate = this.authenticates(origin);
     const route = this.routeFor(url);
@@ -757,10 +958,37 @@ export class NegotiateAgent extends Dispatcher {
     const lease = this.lease(origin, route);
     const server = newSide('server', async () => this.spnFor(url), this.options.mutualAuthentication === true);
     const proxy = newSide('proxy', async () => route!.spn, route?.mutualAuthentication === true);
+    const stream = read.rest ? streamBody(read.head, read.rest, state) : undefined;
     let reusable = false;
     try {
       let authorization: string | undefined;
       let proxyAuthorization: string | undefined;
+      /** The request goes out without the streamed body (Content-Length: 0): its Authorization is an NTLM NEGOTIATE_MESSAGE. */
+      let bodyless = false;
+      if (stream) {
+        // A body over maxBodyBytes is sent once: only where the handshake cannot need to replay it.
+        const known = authenticate ? this.challenged.get(origin) : undefined;
+        const bindingsReady = url.protocol !== 'https:' || this.options.channelBindings === false || lease.socket !== undefined;
+        const proxyChallenges = viaProxy && this.challenged.has(`proxy ${route.origin}`);
+        // A connection kept authenticated: seen so, or NTLM's (connection-based by design).
+        const persisted = lease.authenticated && (lease.persisted ?? lease.ntlm);
+        if (!proxyChallenges && known && !persisted && this.wanted().includes(known) && (known === 'NTLM' || bindingsReady)) {
+          // An origin known to challenge: its handshake starts before any 401. NTLM's NEGOTIATE leg
+          // goes without the body (no server can accept it: the application never sees it), the body
+          // with the AUTHENTICATE leg; Kerberos' AP-REQ goes with the body (pre-emptive).
+          const token = await this.preempt(server, known, viaProxy ? undefined : lease.socket);
+          server.connection = -1;
+          authorization = `${known} ${token.toString('base64')}`;
+          bodyless = isNtlmNegotiate(token);
+        } else if (proxyChallenges || (authenticate && !persisted)) {
+          reusable = true; // nothing was sent
+          throw new NegotiateClientError('ERR_SSPI_BODY_TOO_LARGE', `the request body is over ${max} bytes (maxBodyBytes), the most buffered for an authentication handshake, `
+            + `and ${proxyChallenges ? 'the proxy' : 'this origin'} is not yet known to this agent to challenge, so the body could need replaying: `
+            + 'send one small request to the origin with this agent first (the body then streams with the handshake), or raise maxBodyBytes');
+        }
+        // Else: no handshake to replay for (an origin this agent does not authenticate to, or a
+        // connection the server keeps authenticated): the body goes out directly, once.
+      }
       const send = async (): Promise<Dispatcher.ResponseData> => {
         if (state.aborted) throw state.aborted;
         const controller = new AbortController();
@@ -769,7 +997,20 @@ export class NegotiateAgent extends Dispatcher {
         if (viaProxy) h.host = url.host;
         if (authorization) h.authorization = authorization;
         if (proxyAuthorization) h['proxy-authorization'] = proxyAuthorization; // to the proxy only: never set without a proxy route
-        const res = await lease.client.request({ path: viaProxy ? url.href : opts.path, method: opts.method, headers: h, body, signal: controller.signal });
+        let body: Buffer | null | AsyncIterable<Buffer> = read.bytes ?? null;
+        if (stream) {
+          if (bodyless) {
+            body = null;
+            h['content-length'] = '0';
+          } else {
+            if (stream.sent) throw new Error('NegotiateAgent: a streamed body cannot be sent twice'); // the loop below never asks
+            stream.sent = true;
+            body = stream.body;
+          }
+        }
+        const res = await lease.client.request({ path: viaProxy ? url.href : opts.path, method: opts.method, headers: h,
+          // undici writes an async iterable body as it reads it (its types list only Readable).
+          body: body as Dispatcher.RequestOptions['body'], signal: controller.signal });
         for (const side of [server, proxy]) {
           if (side.round === 1 && side.connection === -1) {
             side.connection = lease.connections;
@@ -781,9 +1022,22 @@ export class NegotiateAgent extends Dispatcher {
         }
         return res;
       };
+      /** The streamed body went out and the peer wants another leg: it cannot be replayed. */
+      const notReplayable = async (res: Dispatcher.ResponseData, peer: 'server' | 'proxy'): Promise<never> => {
+        stream?.stop();
+        await res.body.dump().catch(() => undefined);
+        throw new NegotiateClientError('ERR_SSPI_BODY_NOT_REPLAYABLE', `the ${peer} answered ${res.statusCode} to the request whose body (over ${max} bytes, maxBodyBytes) `
+          + 'was streamed and cannot be sent again: send a body of at most maxBodyBytes, or raise maxBodyBytes');
+      };
+      const wasAuthenticated = lease.authenticated && authorization === undefined ? lease.connections : -1;
       let res = await send();
+      // What a server does with an authenticated connection, seen on its first request without Authorization.
+      if (wasAuthenticated === lease.connections && lease.authenticated) lease.persisted = res.statusCode !== 401;
       for (;;) {
         if (viaProxy && res.statusCode === 407) {
+          const offers = this.wanted().find((w) => challenges(res.headers as Headers, 'proxy-authenticate').some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+          if (offers) this.remember(`proxy ${route.origin}`, offers);
+          if (stream?.sent) await notReplayable(res, 'proxy');
           const sent = proxyAuthorization !== undefined;
           proxyAuthorization = undefined;
           const next = await this.answer(proxy, res, sent, lease, undefined);
@@ -811,11 +1065,23 @@ export class NegotiateAgent extends Dispatcher {
           proxyAuthorization = undefined;
         }
         if (authenticate && res.statusCode === 401) {
+          const offered = challenges(res.headers as Headers);
+          const offers = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+          if (offers && authorization === undefined) this.remember(origin, offers);
+          if (stream?.sent) {
+            // The body is gone: a further token of our handshake fails the request; any other 401 is the response.
+            const further = server.context && !server.context.complete
+              && offered.some((c) => c.scheme.toLowerCase() === server.scheme!.toLowerCase() && c.token);
+            if (further) await notReplayable(res, 'server');
+            stream.stop();
+            break;
+          }
           const sent = authorization !== undefined;
           const next = await this.answer(server, res, sent, lease, viaProxy ? undefined : lease.socket);
           if (!next) break;
           if (server.round === 1) server.connection = -1;
           authorization = next;
+          bodyless = stream !== undefined && server.round === 1 && isNtlmNegotiate(decodeToken(next.slice(next.indexOf(' ') + 1)));
           res = await send();
           continue;
         }
@@ -823,17 +1089,29 @@ export class NegotiateAgent extends Dispatcher {
           try {
             await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server', server.round + 1);
           } catch (e) {
+            stream?.stop();
             await res.body.dump().catch(() => undefined);
             throw e;
           }
-          if (server.context.complete && lease.connections === server.connection) lease.authenticated = true;
+          if (server.context.complete && lease.connections === server.connection) {
+            lease.authenticated = true;
+            lease.ntlm = packageOf(server.context, server.scheme!).toUpperCase() === 'NTLM';
+            lease.persisted = undefined;
+          }
         }
         break;
       }
       if (state.aborted) throw state.aborted;
       await this.deliver(res, handler, state);
-      reusable = true;
+      // A streamed body the server answered before reading it whole leaves the connection mid-request.
+      reusable = !stream || !stream.sent || stream.finished;
     } finally {
+      stream?.close();
+      // undici's fetch, once it learns the request failed, reads the rest of its body iterable to
+      // the end (without yielding) in a read already under way: let that read finish first, so the
+      // failure reaches fetch with nothing of the caller's being read. (An abort fetch saw first
+      // cannot be helped: fetch is cancelled already.)
+      if (stream && !state.aborted) await stream.settled();
       server.context?.dispose();
       proxy.context?.dispose();
       this.release(key, lease, reusable);
