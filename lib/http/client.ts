@@ -91,16 +91,19 @@ export interface NegotiateAgentOptions {
    * - on a connection this agent authenticated and the server keeps authenticated (NTLM, or seen
    *   letting a request without `Authorization` through): sent directly, without `Authorization`;
    * - to an origin this agent has seen answer 401 with a scheme it answers (the last 256 origins
-   *   remembered): the handshake starts without waiting for a 401. NTLM: the NEGOTIATE leg is the
-   *   request with `Content-Length: 0` (no server can accept an NTLM NEGOTIATE_MESSAGE, so the
-   *   application never sees it), the body goes with the AUTHENTICATE leg. Negotiate (Kerberos):
+   *   remembered): the handshake starts without waiting for a 401. NTLM, only where this path of
+   *   the origin was seen answering 401 itself: the NEGOTIATE leg is the request with
+   *   `Content-Length: 0` (no server can accept an NTLM NEGOTIATE_MESSAGE, and the path
+   *   authenticates, so the application never sees it), the body goes with the AUTHENTICATE leg;
+   *   elsewhere on the origin a path that lets requests through unauthenticated would see an empty
+   *   request, so there it is 'ERR_SSPI_BODY_TOO_LARGE'. Negotiate (Kerberos):
    *   the first token goes with the body (pre-emptive, as .NET's PreAuthenticate), its final token
    *   verified as always; if the server still answers 401 with a further token, the request fails
    *   with 'ERR_SSPI_BODY_NOT_REPLAYABLE' (so does a proxy's 407 after the body went out);
    * - to an origin this agent does not authenticate to: sent directly.
    * Anywhere else (an origin not yet seen challenging, a proxy seen answering 407, HTTPS Negotiate
    * whose channel bindings need a connection not yet made) it fails with 'ERR_SSPI_BODY_TOO_LARGE'
-   * before anything is sent: one small request to the origin first makes it known. A 401 without a
+   * before anything is sent: one small request to the same URL first makes it known. A 401 without a
    * further token after a streamed body is the response; the connection closing or the caller
    * aborting mid-stream fails the request (undici's error), and the agent reads the iterable no
    * further (undici 6's fetch itself reads the rest of an aborted fetch's body iterable).
@@ -403,6 +406,17 @@ async function closeIterator(it: AsyncIterator<unknown> | Iterator<unknown>): Pr
   }
 }
 
+/**
+ * The error for a body over maxBodyBytes that could need replaying: nothing was sent. `what` is who is
+ * not yet known to challenge: 'this origin', 'this path' (NTLM's body-less first leg needs the path
+ * seen challenging) or 'the proxy'.
+ */
+function tooLarge(max: number, what: string): NegotiateClientError {
+  return new NegotiateClientError('ERR_SSPI_BODY_TOO_LARGE', `the request body is over ${max} bytes (maxBodyBytes), the most buffered for an authentication handshake, `
+    + `and ${what} is not yet known to this agent to challenge, so the body could need replaying: `
+    + 'send one small request to the same URL with this agent first (the body then streams with the handshake), or raise maxBodyBytes');
+}
+
 /** A token that is an NTLM NEGOTIATE_MESSAGE ([MS-NLMP] 2.2.1.1: signature, MessageType 1), bare or inside SPNEGO. */
 function isNtlmNegotiate(token: Buffer): boolean {
   const at = token.indexOf(NTLMSSP_SIGNATURE);
@@ -579,7 +593,8 @@ function leaseKey(origin: string, route: ProxyRoute | undefined): string {
  * Request bodies are buffered (at most {@link NegotiateAgentOptions.maxBodyBytes}) and replayed on each
  * leg; a larger (async) iterable body is streamed once where no replay can be needed (an
  * authenticated connection the server keeps; an origin already seen challenging, whose handshake then
- * starts before the body: NTLM's NEGOTIATE with `Content-Length: 0`, Negotiate's token with the body)
+ * starts before the body: NTLM's NEGOTIATE with `Content-Length: 0` where that path was seen
+ * challenging, Negotiate's token with the body)
  * and is refused elsewhere ('ERR_SSPI_BODY_TOO_LARGE', nothing sent); a server asking for another leg
  * after the body went out fails it ('ERR_SSPI_BODY_NOT_REPLAYABLE').
  *
@@ -968,23 +983,29 @@ export class NegotiateAgent extends Dispatcher {
       if (stream) {
         // A body over maxBodyBytes is sent once: only where the handshake cannot need to replay it.
         const known = authenticate ? this.challenged.get(origin) : undefined;
+        // NTLM's NEGOTIATE leg goes without the body: only to a path seen challenging, so that it cannot
+        // reach an application that lets that path through unauthenticated (as an empty request).
+        const pathChallenges = authenticate && this.challenged.has(`${origin}${url.pathname}`);
         const bindingsReady = url.protocol !== 'https:' || this.options.channelBindings === false || lease.socket !== undefined;
         const proxyChallenges = viaProxy && this.challenged.has(`proxy ${route.origin}`);
         // A connection kept authenticated: seen so, or NTLM's (connection-based by design).
         const persisted = lease.authenticated && (lease.persisted ?? lease.ntlm);
-        if (!proxyChallenges && known && !persisted && this.wanted().includes(known) && (known === 'NTLM' || bindingsReady)) {
+        if (!proxyChallenges && known && !persisted && this.wanted().includes(known) && (known === 'NTLM' ? pathChallenges : bindingsReady)) {
           // An origin known to challenge: its handshake starts before any 401. NTLM's NEGOTIATE leg
           // goes without the body (no server can accept it: the application never sees it), the body
           // with the AUTHENTICATE leg; Kerberos' AP-REQ goes with the body (pre-emptive).
           const token = await this.preempt(server, known, viaProxy ? undefined : lease.socket);
+          if (isNtlmNegotiate(token) && !pathChallenges) {
+            // Negotiate chose NTLM (no Kerberos for this SPN): the same rule as NTLM's, nothing sent.
+            reusable = true;
+            throw tooLarge(max, 'this path');
+          }
           server.connection = -1;
           authorization = `${known} ${token.toString('base64')}`;
           bodyless = isNtlmNegotiate(token);
         } else if (proxyChallenges || (authenticate && !persisted)) {
           reusable = true; // nothing was sent
-          throw new NegotiateClientError('ERR_SSPI_BODY_TOO_LARGE', `the request body is over ${max} bytes (maxBodyBytes), the most buffered for an authentication handshake, `
-            + `and ${proxyChallenges ? 'the proxy' : 'this origin'} is not yet known to this agent to challenge, so the body could need replaying: `
-            + 'send one small request to the origin with this agent first (the body then streams with the handshake), or raise maxBodyBytes');
+          throw tooLarge(max, proxyChallenges ? 'the proxy' : known === 'NTLM' ? 'this path' : 'this origin');
         }
         // Else: no handshake to replay for (an origin this agent does not authenticate to, or a
         // connection the server keeps authenticated): the body goes out directly, once.
@@ -1067,7 +1088,10 @@ export class NegotiateAgent extends Dispatcher {
         if (authenticate && res.statusCode === 401) {
           const offered = challenges(res.headers as Headers);
           const offers = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
-          if (offers && authorization === undefined) this.remember(origin, offers);
+          if (offers && authorization === undefined) {
+            this.remember(origin, offers);
+            this.remember(`${origin}${url.pathname}`, offers);
+          }
           if (stream?.sent) {
             // The body is gone: a further token of our handshake fails the request; any other 401 is the response.
             const further = server.context && !server.context.complete

@@ -62,7 +62,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
       const id = await auth.authenticate(req, res);
       if (!id) return;
       // The connection ends with this authenticated response: the agent's next request goes on a new one.
-      if (req.url === '/small-close') res.setHeader('connection', 'close');
+      if (req.url?.endsWith('?close')) res.setHeader('connection', 'close');
       const h = crypto.createHash('sha256');
       let bytes = 0;
       for await (const chunk of req) {
@@ -135,7 +135,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     await listen({ schemes: ['NTLM'] });
     const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
     try {
-      await small(agent, '/small-close');
+      await small(agent, '/big?close'); // the upload's own path, seen challenging
       assert.equal(app.length, 1);
       const res = await post(agent, BIG);
       assert.equal(res.status, 200);
@@ -150,6 +150,32 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
       assert.deepEqual(app[1], { bytes: BIG, sha256: expected(BIG) });
       assert.ok(!app.some((a) => a.bytes === 0), 'the application never saw an empty request');
       assert.ok(yieldedAtFirstByte! <= MAX + 4 * CHUNK, `the agent held ${yieldedAtFirstByte} bytes before sending (maxBodyBytes ${MAX})`);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('hostile: NTLM to a path of a known origin that lets requests through unauthenticated: no empty request reaches it (ERR_SSPI_BODY_TOO_LARGE)', async () => {
+    // /open is served without authentication. A body-less NTLM NEGOTIATE leg sent there would reach
+    // the application as an empty POST: the agent sends it only to a path it has seen answer 401.
+    await listen({ schemes: ['NTLM'] }, (req, res) => {
+      if (!req.url?.startsWith('/open')) return false;
+      let bytes = 0;
+      req.on('data', (c: Buffer) => { bytes += c.length; });
+      req.on('end', () => { app.push({ bytes, sha256: '' }); res.end('open'); });
+      return true;
+    });
+    const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
+    try {
+      await small(agent, '/small?close'); // the origin is known to challenge (NTLM), on another path
+      const before = seen.length;
+      const err = await undiciFetch(`${base}/open`, { dispatcher: agent, method: 'POST', body: generate(BIG) as never, duplex: 'half' } as never)
+        .then(() => undefined, (e: Error & { cause?: unknown }) => e.cause);
+      assert.ok(err instanceof NegotiateClientError && err.code === 'ERR_SSPI_BODY_TOO_LARGE', String(err));
+      assert.match(err.message, /this path is not yet known/);
+      assert.equal(seen.length, before, 'nothing reached the server');
+      assert.ok(!app.some((a) => a.bytes === 0), 'the open path never saw an empty request');
+      await notReadFurther();
     } finally {
       await agent.close();
     }
@@ -226,7 +252,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     const before = handles();
     const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
     try {
-      await small(agent, '/small-close');
+      await small(agent, '/big?close'); // the upload's path, seen challenging; the next request on a new connection
       const err = await post(agent, BIG).then(() => undefined, (e: Error) => e);
       assert.ok(err, 'the fetch rejects');
       await notReadFurther();
@@ -278,7 +304,7 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     });
     const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
     try {
-      await small(agent, '/small-close');
+      await small(agent, '/big?close'); // the upload's path, seen challenging; the next request on a new connection
       const res = await post(agent, BIG);
       assert.equal(res.status, 401);
       assert.equal(await res.text(), 'refused');
