@@ -40,6 +40,8 @@ export const DEFAULT_MAX_LEGS = 8;
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Origins (and proxies) a NegotiateAgent remembers as challenging, for streamed bodies; the oldest is forgotten first. */
 const MAX_REMEMBERED = 256;
+/** How long a failed streamed request waits for a read of the caller's body already under way to end (ms). */
+const SETTLE_MS = 1000;
 
 /** Options of {@link NegotiateAgent}. */
 export interface NegotiateAgentOptions {
@@ -1135,7 +1137,9 @@ export class NegotiateAgent extends Dispatcher {
       // the end (without yielding) in a read already under way: let that read finish first, so the
       // failure reaches fetch with nothing of the caller's being read. (An abort fetch saw first
       // cannot be helped: fetch is cancelled already.)
-      if (stream && !state.aborted) await stream.settled();
+      // Bounded: a caller's stream that stalls (a pipe waiting for input) must not hold the request's
+      // outcome, its contexts and its connection.
+      if (stream && !state.aborted) await Promise.race([stream.settled(), new Promise((r) => setTimeout(r, SETTLE_MS).unref())]);
       server.context?.dispose();
       proxy.context?.dispose();
       this.release(key, lease, reusable);

@@ -316,6 +316,40 @@ describe('NegotiateAgent: request bodies over maxBodyBytes, streamed once', () =
     }
   });
 
+  it('hostile: a caller body that stalls after the server refused it: the 401 arrives, and the request still ends (its context is deleted)', async () => {
+    // The server refuses the AUTHENTICATE leg after the first part of the body; the caller's body then
+    // waits forever for input (a pipe nobody writes to). The read under way must not hold the request.
+    await listen({ schemes: ['NTLM'] }, (req, res) => {
+      if (req.url !== '/big' || !req.headers.authorization?.startsWith('NTLM TlRMTVNTUAAD')) return false;
+      // Refused once the part read before the stall has arrived: the agent's next read is under way then.
+      let got = 0;
+      req.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= MAX + CHUNK && !res.headersSent) res.writeHead(401, { 'WWW-Authenticate': 'NTLM' }).end('refused');
+      });
+      return true;
+    });
+    async function* stalling(): AsyncGenerator<Buffer> {
+      yield* generate(MAX + CHUNK); // just over maxBodyBytes: read before the request goes out
+      await new Promise(() => undefined); // then the next read never ends
+    }
+    const agent = new NegotiateAgent({ origins: [base], identity: ntlmIdentity(), maxBodyBytes: MAX });
+    try {
+      await small(agent, '/big?close');
+      const contexts = handleFigures().contexts;
+      // The Dispatcher API hands the caller's iterable to the agent as it is (fetch puts a stream of its
+      // own in between, whose reads end when fetch gets the response).
+      const res = await agent.request({ origin: base, path: '/big', method: 'POST', body: stalling() as never });
+      assert.equal(res.statusCode, 401);
+      assert.equal(await res.body.text(), 'refused');
+      // The request's NTLM context is deleted when the request ends, which a read that never ends must
+      // not prevent: wait for it (bounded by mocha's timeout, not timed).
+      while (handleFigures().contexts > contexts) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('hostile: a further Kerberos/Negotiate token after the streamed body: ERR_SSPI_BODY_NOT_REPLAYABLE', async () => {
     // A server that answers the pre-emptive token with 401 and another token (it wants another leg).
     let kerberosDone = false;
