@@ -200,6 +200,13 @@ interface Lease {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** Forgets what a lease knew of its connection's authentication: a new connection, nobody authenticated it yet. */
+function unauthenticated(lease: Lease): void {
+  lease.authenticated = false;
+  lease.ntlm = false;
+  lease.persisted = undefined;
+}
+
 /**
  * A completed context that falls short of the agent's requirements (mutualAuthentication: NTLM never
  * sets ISC_RET_MUTUAL_AUTH) as the agent reports it: a NegotiateClientError with the RequirementError's
@@ -386,15 +393,6 @@ async function readBody(body: unknown, max: number): Promise<RequestBody> {
   }
 }
 
-/** The package of a handshake: Negotiate's choice (SECPKG_ATTR_NEGOTIATION_INFO) when SSPI reports it, else the scheme's. */
-function packageOf(context: ClientContext, scheme: ClientAuthScheme): string {
-  try {
-    return context.negotiationInfo().PackageInfo?.Name ?? scheme;
-  } catch {
-    return scheme;
-  }
-}
-
 /**
  * Ends the caller's iterator (its `return`), ignoring what that throws: it is not read further. Not
  * to be awaited: the iterator undici's fetch makes of a stream body never settles its `return()`
@@ -437,8 +435,8 @@ interface StreamedBody {
   stop(): void;
   /** Ends the caller's iterator unless it finished (its `return`): after the request, whatever its outcome. */
   close(): void;
-  /** Resolves once no read of the caller's iterator is under way. */
-  settled(): Promise<void>;
+  /** Resolves once no read of the caller's iterator is under way, or after `ms` milliseconds. */
+  settled(ms: number): Promise<void>;
 }
 
 function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unknown>, state: { aborted: Error | undefined }): StreamedBody {
@@ -484,8 +482,11 @@ function streamBody(head: Buffer[], rest: AsyncIterator<unknown> | Iterator<unkn
       // Not started: the caller's iterator is ended here; started: the generator ends it at its next step.
       if (!started) closeRest();
     },
-    settled: async () => {
-      await reading?.catch(() => undefined);
+    settled: async (ms) => {
+      if (!reading) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([reading.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, ms); })]);
+      clearTimeout(timer);
     },
   };
   return s;
@@ -554,12 +555,15 @@ interface Side {
   /** The lease's connection and disconnect counts when the handshake's first token went out. */
   connection: number;
   disconnects: number;
+  /** The package afterStep reported for the handshake's last step (Negotiate's choice once it completed). */
+  package: string | undefined;
 }
 
 function newSide(peer: 'server' | 'proxy', spn: () => Promise<string>, mutualAuthentication: boolean): Side {
   return {
     peer, status: peer === 'server' ? 401 : 407, header: peer === 'server' ? 'www-authenticate' : 'proxy-authenticate',
     spn, mutualAuthentication, scheme: undefined, context: undefined, bindings: undefined, legs: 0, round: 0, connection: -1, disconnects: -1,
+    package: undefined,
   };
 }
 
@@ -680,9 +684,7 @@ export class NegotiateAgent extends Dispatcher {
     const connected = (callback: buildConnector.Callback) => (err: Error | null, socket: unknown): void => {
       if (!err && socket) {
         lease.connections++;
-        lease.authenticated = false;
-        lease.ntlm = false;
-        lease.persisted = undefined;
+        unauthenticated(lease);
         lease.socket = typeof socket === 'object' && 'getPeerCertificate' in socket ? socket as TLSSocket : undefined;
       }
       callback(err as Error, socket as never);
@@ -705,10 +707,7 @@ export class NegotiateAgent extends Dispatcher {
     lease.client = new Client(route && !route.tunnel ? route.origin : origin, { pipelining: 1, connect });
     lease.client.on('disconnect', () => {
       lease.disconnects++;
-      // The next request goes on a new connection, which nobody authenticated yet.
-      lease.authenticated = false;
-      lease.ntlm = false;
-      lease.persisted = undefined;
+      unauthenticated(lease); // the next request goes on a new connection
     });
     this.leased.add(lease);
     return lease;
@@ -789,11 +788,16 @@ export class NegotiateAgent extends Dispatcher {
     return this.options.allowedPackages && !this.options.allowedPackages.includes('NTLM') ? schemes.filter((x) => x !== 'NTLM') : schemes;
   }
 
+  /** The first scheme this agent answers that a 401/407 offers (its challenges), or undefined. */
+  private offeredScheme(offered: { scheme: string }[]): ClientAuthScheme | undefined {
+    return this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+  }
+
   /**
    * After each InitializeSecurityContext: enforces allowedPackages (no NTLM message sent when NTLM
    * is not allowed; the completed context's package) and reports the leg to onLeg.
    */
-  private afterStep(peer: 'server' | 'proxy', scheme: ClientAuthScheme, context: ClientContext, step: StepResult, leg: number, withPeerToken: boolean): void {
+  private afterStep(peer: 'server' | 'proxy', scheme: ClientAuthScheme, context: ClientContext, step: StepResult, leg: number, withPeerToken: boolean): string {
     const allowed = this.options.allowedPackages;
     const ntlmAllowed = !allowed || allowed.includes('NTLM');
     // Anywhere in the token: Microsoft's Negotiate wraps the NTLM message in SPNEGO (Wine's sends it bare).
@@ -821,12 +825,16 @@ export class NegotiateAgent extends Dispatcher {
       mutualAuth: step.complete && withPeerToken && (step.contextAttr & ISC_RET.MUTUAL_AUTH) !== 0,
       tokenBytes: step.token?.length ?? 0,
     });
+    return pkg;
   }
 
-  /** Verifies the final token of a handshake the peer accepted; throws when it fails or is required and missing. */
+  /**
+   * Verifies the final token of a handshake the peer accepted; throws when it fails or is required and
+   * missing. Returns the package afterStep reported when there was a final token to step with.
+   */
   private async verifyFinal(context: ClientContext, scheme: ClientAuthScheme, headers: Headers, header: 'www-authenticate' | 'proxy-authenticate',
-    required: boolean, peer: 'server' | 'proxy', leg: number): Promise<void> {
-    if (context.complete) return;
+    required: boolean, peer: 'server' | 'proxy', leg: number): Promise<string | undefined> {
+    if (context.complete) return undefined;
     const final = challenges(headers, header).find((c) => c.scheme.toLowerCase() === scheme.toLowerCase())?.token;
     if (final) {
       let step: StepResult;
@@ -836,10 +844,10 @@ export class NegotiateAgent extends Dispatcher {
         if (e instanceof RequirementError) throw unmet(e, peer, scheme);
         throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_FAILED', `the ${peer}'s final ${scheme} token did not verify: ${(e as Error).message}`, { cause: e });
       }
-      this.afterStep(peer, scheme, context, step, leg, true);
-    } else if (required) {
-      throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', `the ${peer} sent no final ${scheme} token: it did not prove its identity`);
+      return this.afterStep(peer, scheme, context, step, leg, true);
     }
+    if (required) throw new NegotiateClientError('ERR_SSPI_MUTUAL_AUTH_REQUIRED', `the ${peer} sent no final ${scheme} token: it did not prove its identity`);
+    return undefined;
   }
 
   private credentialsFor(pkg: string): Promise<Credentials> {
@@ -894,7 +902,7 @@ export class NegotiateAgent extends Dispatcher {
       if (!mine?.token || side.context.complete) return undefined;
     } else {
       // A first challenge, or a new one after a handshake that ended (a proxy authenticating each request).
-      const scheme = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+      const scheme = this.offeredScheme(offered);
       if (!scheme) {
         side.context?.dispose();
         side.context = undefined;
@@ -913,7 +921,7 @@ export class NegotiateAgent extends Dispatcher {
     const step = await context.step(withPeerToken ? decodeToken(incoming) : undefined,
       side.bindings && side.scheme === 'NTLM' && side.round > 1 ? { channelBindings: side.bindings } : undefined)
       .catch((e: unknown) => { throw unmet(e, side.peer, side.scheme!); });
-    this.afterStep(side.peer, side.scheme!, context, step, side.round, withPeerToken);
+    side.package = this.afterStep(side.peer, side.scheme!, context, step, side.round, withPeerToken);
     await res.body.dump();
     if (side.round > 1 && lease.disconnects !== side.disconnects) throw changed(side);
     if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${side.scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
@@ -926,6 +934,7 @@ export class NegotiateAgent extends Dispatcher {
     side.context = undefined;
     side.round = 0;
     side.scheme = scheme;
+    side.package = undefined;
     const credentials = await this.credentialsFor(scheme);
     side.bindings = this.options.channelBindings !== false && socket ? tlsServerEndPointBindings(socket, 'client') : undefined;
     side.context = new ClientContext(credentials, {
@@ -948,7 +957,7 @@ export class NegotiateAgent extends Dispatcher {
     side.legs++;
     side.round = 1;
     const step = await side.context!.step().catch((e: unknown) => { throw unmet(e, side.peer, scheme); });
-    this.afterStep(side.peer, scheme, side.context!, step, 1, false);
+    side.package = this.afterStep(side.peer, scheme, side.context!, step, 1, false);
     if (!step.token) throw new NegotiateClientError('ERR_SSPI_NO_TOKEN', `${scheme}: InitializeSecurityContext (${step.code}) produced no token for the ${side.peer}`);
     return step.token;
   }
@@ -997,14 +1006,14 @@ export class NegotiateAgent extends Dispatcher {
           // goes without the body (no server can accept it: the application never sees it), the body
           // with the AUTHENTICATE leg; Kerberos' AP-REQ goes with the body (pre-emptive).
           const token = await this.preempt(server, known, viaProxy ? undefined : lease.socket);
-          if (isNtlmNegotiate(token) && !pathChallenges) {
+          bodyless = isNtlmNegotiate(token);
+          if (bodyless && !pathChallenges) {
             // Negotiate chose NTLM (no Kerberos for this SPN): the same rule as NTLM's, nothing sent.
             reusable = true;
             throw tooLarge(max, 'this path');
           }
           server.connection = -1;
           authorization = `${known} ${token.toString('base64')}`;
-          bodyless = isNtlmNegotiate(token);
         } else if (proxyChallenges || (authenticate && !persisted)) {
           reusable = true; // nothing was sent
           throw tooLarge(max, proxyChallenges ? 'the proxy' : known === 'NTLM' ? 'this path' : 'this origin');
@@ -1058,7 +1067,7 @@ export class NegotiateAgent extends Dispatcher {
       if (wasAuthenticated === lease.connections && lease.authenticated) lease.persisted = res.statusCode !== 401;
       for (;;) {
         if (viaProxy && res.statusCode === 407) {
-          const offers = this.wanted().find((w) => challenges(res.headers as Headers, 'proxy-authenticate').some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+          const offers = this.offeredScheme(challenges(res.headers as Headers, 'proxy-authenticate'));
           if (offers) this.remember(`proxy ${route.origin}`, offers);
           if (stream?.sent) await notReplayable(res, 'proxy');
           const sent = proxyAuthorization !== undefined;
@@ -1089,7 +1098,7 @@ export class NegotiateAgent extends Dispatcher {
         }
         if (authenticate && res.statusCode === 401) {
           const offered = challenges(res.headers as Headers);
-          const offers = this.wanted().find((w) => offered.some((c) => c.scheme.toLowerCase() === w.toLowerCase()));
+          const offers = this.offeredScheme(offered);
           if (offers && authorization === undefined) {
             this.remember(origin, offers);
             this.remember(`${origin}${url.pathname}`, offers);
@@ -1113,7 +1122,8 @@ export class NegotiateAgent extends Dispatcher {
         }
         if (server.context) {
           try {
-            await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server', server.round + 1);
+            server.package = await this.verifyFinal(server.context, server.scheme!, res.headers as Headers, 'www-authenticate', server.mutualAuthentication, 'server', server.round + 1)
+              ?? server.package;
           } catch (e) {
             stream?.stop();
             await res.body.dump().catch(() => undefined);
@@ -1121,7 +1131,7 @@ export class NegotiateAgent extends Dispatcher {
           }
           if (server.context.complete && lease.connections === server.connection) {
             lease.authenticated = true;
-            lease.ntlm = packageOf(server.context, server.scheme!).toUpperCase() === 'NTLM';
+            lease.ntlm = server.package?.toUpperCase() === 'NTLM';
             lease.persisted = undefined;
           }
         }
@@ -1139,7 +1149,7 @@ export class NegotiateAgent extends Dispatcher {
       // cannot be helped: fetch is cancelled already.)
       // Bounded: a caller's stream that stalls (a pipe waiting for input) must not hold the request's
       // outcome, its contexts and its connection.
-      if (stream && !state.aborted) await Promise.race([stream.settled(), new Promise((r) => setTimeout(r, SETTLE_MS).unref())]);
+      if (stream && !state.aborted) await stream.settled(SETTLE_MS);
       server.context?.dispose();
       proxy.context?.dispose();
       this.release(key, lease, reusable);
